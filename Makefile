@@ -1,0 +1,51 @@
+# Two commands for people: `make serve` and `make test`. Everything else is a helper.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+.PHONY: serve test lint typecheck unit integration e2e install dev system-deps clean
+
+# The runtime install: only what serving needs (no torch, no test tools).
+$(VENV)/.installed: pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e .
+	@touch $@
+
+# Everything the tests need, on top of the runtime install.
+$(VENV)/.dev-installed: $(VENV)/.installed pyproject.toml
+	$(BIN)/pip install -q -e '.[dev]'
+	@touch $@
+
+install: $(VENV)/.installed
+dev: $(VENV)/.dev-installed
+
+serve: $(VENV)/.installed
+	$(BIN)/pixserve serve --host $(HOST) --port $(PORT)
+
+system-deps:
+	@bash scripts/install-system-deps.sh
+
+lint: dev
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+
+typecheck: dev
+	$(BIN)/mypy
+
+unit: dev
+	$(BIN)/pytest -q tests/unit
+
+integration: dev
+	$(BIN)/pytest -q tests/integration
+
+e2e: dev system-deps
+	$(BIN)/pytest -q tests/e2e
+
+test: dev system-deps lint typecheck
+	$(BIN)/pytest -q -p no:cacheprovider tests
+
+clean:
+	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,48 @@
+"""Settings and errors shared by every layer."""
+
+from pixserve.core.errors import (
+    BlobNotFound,
+    BundleError,
+    CorruptImage,
+    IllegalTransition,
+    ImageError,
+    ImageTooLarge,
+    InvalidCrop,
+    InvalidRequest,
+    InvalidStyleParameter,
+    JobNotFound,
+    ModelError,
+    NoFaceFound,
+    NotFound,
+    PixserveError,
+    QueueFull,
+    ResultNotReady,
+    Unavailable,
+    UnknownStyle,
+    UnsupportedImage,
+)
+from pixserve.core.settings import Settings, get_settings
+
+__all__ = [
+    "BlobNotFound",
+    "BundleError",
+    "CorruptImage",
+    "IllegalTransition",
+    "ImageError",
+    "ImageTooLarge",
+    "InvalidCrop",
+    "InvalidRequest",
+    "InvalidStyleParameter",
+    "JobNotFound",
+    "ModelError",
+    "NoFaceFound",
+    "NotFound",
+    "PixserveError",
+    "QueueFull",
+    "ResultNotReady",
+    "Settings",
+    "Unavailable",
+    "UnknownStyle",
+    "UnsupportedImage",
+    "get_settings",
+]

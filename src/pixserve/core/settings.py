@@ -1,0 +1,88 @@
+"""Configuration from ``PIXSERVE_*`` environment variables.
+
+Settings are built by :func:`get_settings` (or ``Settings(...)`` in tests), never at import time,
+so every app, worker and test can hold its own.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything an operator can tune. Each field is ``PIXSERVE_<FIELD>`` in the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="PIXSERVE_", extra="ignore")
+
+    data_dir: Path = Field(
+        default=Path("pixserve-data"),
+        description="Where the embedded defaults keep the SQLite database and the images.",
+    )
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default: SQLite file in data_dir."
+    )
+    storage_url: str | None = Field(
+        default=None, description="Blob store: a folder path; default: data_dir/blobs."
+    )
+    styles_path: str = Field(
+        default="", description="Extra style bundle folders, separated by os.pathsep."
+    )
+    secret_key: str | None = Field(default=None, description="Key for signed links.")
+    smtp_url: str | None = None
+    public_url: str | None = Field(
+        default=None, description="Base URL people reach the service at (for links)."
+    )
+
+    max_upload_bytes: int = Field(default=25 * 1024 * 1024, gt=0)
+    max_pixels: int = Field(
+        default=50_000_000, gt=0, description="Refuse decoded images above this many pixels."
+    )
+    max_queue: int = Field(default=10_000, gt=0, description="Queued jobs before queue_full.")
+    translate_max_pixels: int = Field(
+        default=4_000_000, gt=0, description="Largest image POST /v1/translate runs inline."
+    )
+
+    lease_seconds: float = Field(default=30.0, gt=0)
+    max_attempts: int = Field(default=3, ge=1)
+    poll_interval: float = Field(default=0.5, gt=0, description="Idle worker poll period.")
+    workers: int = Field(default=1, ge=0, description="In-process workers for `serve`.")
+    auto_migrate: bool = Field(
+        default=True, description="Upgrade the database schema when the service starts."
+    )
+    shutdown_grace_seconds: float = Field(
+        default=20.0, ge=0, description="How long a stopping worker lets its job finish."
+    )
+
+    result_format: str = Field(default="jpeg", pattern="^(jpeg|png|webp)$")
+    result_quality: int = Field(default=90, ge=1, le=100)
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to a SQLite file inside ``data_dir``."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'pixserve.db').resolve()}"
+
+    @property
+    def resolved_storage_url(self) -> str:
+        """The blob store location, defaulting to ``data_dir/blobs``."""
+        return self.storage_url or str((self.data_dir / "blobs").resolve())
+
+    @property
+    def style_dirs(self) -> list[Path]:
+        """User style folders from ``styles_path``, in search order."""
+        return [Path(p) for p in self.styles_path.split(os.pathsep) if p.strip()]
+
+    @property
+    def heartbeat_seconds(self) -> float:
+        """How often a worker renews its lease: three times per lease."""
+        return self.lease_seconds / 3
+
+
+def get_settings(**overrides: object) -> Settings:
+    """Build settings from the environment, with explicit ``overrides`` taking precedence."""
+    return Settings(**overrides)  # type: ignore[arg-type]
