@@ -1,0 +1,66 @@
+"""Read models of a job: what the API and the UI show about it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from pixserve.domain.job import Job, JobStatus
+
+
+@dataclass(frozen=True)
+class JobView:
+    """A job as its submitter sees it: status, place in the queue, progress, errors."""
+
+    id: str
+    style: str
+    status: JobStatus
+    position: int | None
+    eta_seconds: float | None
+    progress: float
+    error_code: str | None
+    error_message: str | None
+    has_result: bool
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+    @classmethod
+    def of(cls, job: Job, *, position: int | None, eta_seconds: float | None) -> JobView:
+        """Build the view of ``job`` with its queue position and estimate."""
+        return cls(
+            id=job.id,
+            style=job.style,
+            status=job.status,
+            position=position,
+            eta_seconds=None if eta_seconds is None else round(eta_seconds, 1),
+            progress=1.0 if job.status is JobStatus.SUCCEEDED else round(job.progress, 3),
+            error_code=job.error_code if job.status is JobStatus.FAILED else None,
+            error_message=job.error_message if job.status is JobStatus.FAILED else None,
+            has_result=job.status is JobStatus.SUCCEEDED and job.result_key is not None,
+            created_at=job.created_at,
+            started_at=job.started_at,
+            finished_at=job.finished_at,
+        )
+
+
+def estimate_eta(
+    job: Job,
+    *,
+    position: int | None,
+    average_run_seconds: float | None,
+    workers: int,
+    now: datetime,
+) -> float | None:
+    """Seconds until ``job`` is probably done, or None when there is nothing to go on.
+
+    A queued job waits for the ``position`` jobs ahead of it to be shared among the active
+    workers, then runs itself; a running job needs the rest of an average run.
+    """
+    if average_run_seconds is None or job.status.is_terminal:
+        return None
+    if job.status is JobStatus.RUNNING:
+        elapsed = (now - job.started_at).total_seconds() if job.started_at else 0.0
+        return max(average_run_seconds - elapsed, 0.0)
+    ahead = position or 0
+    return (ahead / max(workers, 1) + 1) * average_run_seconds

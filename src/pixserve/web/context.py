@@ -1,0 +1,43 @@
+"""Everything the web app is built from, made by the composition root (or by a test)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from fastapi import Request
+
+from pixserve.core.settings import Settings
+from pixserve.services import JobService, StyleCatalog, TranslateService
+
+
+class Lifecycle(Protocol):
+    """Something the app starts with itself and stops on shutdown (in-process workers)."""
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+@dataclass
+class AppContext:
+    """The services one app instance serves, and what it runs beside them.
+
+    ``checks`` are readiness probes by name (each raises if not ready); ``metrics`` renders
+    extra Prometheus lines; ``close`` releases connections on shutdown.
+    """
+
+    settings: Settings
+    jobs: JobService
+    translate: TranslateService
+    catalog: StyleCatalog
+    checks: dict[str, Callable[[], None]] = field(default_factory=dict)
+    background: Sequence[Lifecycle] = ()
+    close: Callable[[], None] | None = None
+
+
+def get_context(request: Request) -> AppContext:
+    """FastAPI dependency: the context of the app serving ``request``."""
+    ctx: AppContext = request.app.state.ctx
+    return ctx

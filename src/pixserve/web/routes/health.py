@@ -1,0 +1,63 @@
+"""``/healthz`` (the process is up), ``/readyz`` (it can do work), ``/metrics`` (Prometheus)."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import JSONResponse, PlainTextResponse
+
+from pixserve.core.errors import PixserveError
+from pixserve.domain.job import JobStatus
+from pixserve.web.context import AppContext, get_context
+from pixserve.web.schemas import HealthOut
+
+router = APIRouter(tags=["health"])
+log = logging.getLogger(__name__)
+
+
+@router.get("/healthz", response_model=HealthOut)
+def healthz() -> HealthOut:
+    """Liveness: answers as long as the process serves HTTP."""
+    return HealthOut(status="ok")
+
+
+@router.get("/readyz", response_model=HealthOut, responses={503: {"model": HealthOut}})
+def readyz(ctx: AppContext = Depends(get_context)) -> JSONResponse:
+    """Readiness: the database and storage answer and the models are warm (503 otherwise)."""
+    results: dict[str, str] = {}
+    ready = True
+    for name, check in ctx.checks.items():
+        try:
+            check()
+            results[name] = "ok"
+        except PixserveError as exc:
+            results[name], ready = exc.message, False
+        except Exception as exc:  # a probe must answer, whatever broke
+            log.warning("readiness check %s failed: %r", name, exc)
+            results[name], ready = "failed", False
+    body = HealthOut(status="ok" if ready else "not_ready", checks=results)
+    return JSONResponse(body.model_dump(), status_code=200 if ready else 503)
+
+
+@router.get("/metrics", response_class=PlainTextResponse)
+def metrics(ctx: AppContext = Depends(get_context)) -> PlainTextResponse:
+    """Jobs per style and status, in the Prometheus text format."""
+    counts = ctx.jobs.jobs.counts()
+    styles = sorted({style for style, _ in counts} | {s.name for s in ctx.catalog})
+    lines = [
+        "# HELP pixserve_jobs Jobs in the store by style and status.",
+        "# TYPE pixserve_jobs gauge",
+    ]
+    for style in styles:
+        for status in JobStatus:
+            value = counts.get((style, status), 0)
+            lines.append(f'pixserve_jobs{{style="{style}",status="{status.value}"}} {value}')
+    lines += [
+        "# HELP pixserve_queue_depth Queued jobs by style.",
+        "# TYPE pixserve_queue_depth gauge",
+    ]
+    for style in styles:
+        value = counts.get((style, JobStatus.QUEUED), 0)
+        lines.append(f'pixserve_queue_depth{{style="{style}"}} {value}')
+    return PlainTextResponse("\n".join(lines) + "\n", media_type="text/plain; version=0.0.4")

@@ -1,0 +1,114 @@
+"""``/v1/jobs``: submit, watch (poll or server-sent events), fetch the result, delete."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+
+from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFile
+from fastapi.responses import StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from pixserve.core.errors import PixserveError
+from pixserve.services import Submission
+from pixserve.web.context import AppContext, get_context
+from pixserve.web.routes.uploads import read_upload
+from pixserve.web.schemas import DeletedOut, ErrorBody, JobOut
+
+router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
+
+EVENT_POLL_SECONDS = 0.5
+KEEPALIVE_SECONDS = 15.0
+
+_ERRORS: dict[int | str, dict[str, object]] = {
+    code: {"model": ErrorBody} for code in (404, 409, 413, 415, 422, 503)
+}
+
+
+@router.post("", status_code=202, response_model=JobOut, responses=_ERRORS)
+async def submit_job(
+    response: Response,
+    file: UploadFile = File(..., description="The photo (JPEG, PNG, WebP, AVIF, GIF, BMP, TIFF)."),
+    style: str = Form(..., description="A style name from GET /v1/styles."),
+    crop: str | None = Form(None, description="x,y,w,h in the upright image."),
+    email: str | None = Form(None),
+    webhook_url: str | None = Form(None),
+    ctx: AppContext = Depends(get_context),
+) -> JobOut:
+    """Queue one image; answer at once with the job's id and where to watch it."""
+    data = await read_upload(file, ctx.settings.max_upload_bytes)
+    submission = Submission(data=data, style=style, crop=crop, email=email, webhook_url=webhook_url)
+    view = await run_in_threadpool(ctx.jobs.submit, submission)
+    body = JobOut.of(view)
+    response.headers["Location"] = body.status_url
+    return body
+
+
+@router.get("/{job_id}", response_model=JobOut, responses=_ERRORS)
+def get_job(job_id: str, ctx: AppContext = Depends(get_context)) -> JobOut:
+    """The job's status, queue position, ETA, progress and, when done, its result URL."""
+    return JobOut.of(ctx.jobs.status(job_id))
+
+
+@router.get("/{job_id}/events", responses=_ERRORS)
+async def job_events(
+    job_id: str, request: Request, ctx: AppContext = Depends(get_context)
+) -> StreamingResponse:
+    """The job's status as server-sent events (``event: status``), until it is finished."""
+    first = await run_in_threadpool(ctx.jobs.status, job_id)  # 404 before the stream starts
+
+    async def stream() -> AsyncIterator[str]:
+        view = first
+        last = ""
+        idle = 0.0
+        while True:
+            payload = JobOut.of(view).model_dump_json()
+            if payload != last:
+                yield f"event: status\ndata: {payload}\n\n"
+                last, idle = payload, 0.0
+            if view.status.is_terminal:
+                return
+            await asyncio.sleep(EVENT_POLL_SECONDS)
+            idle += EVENT_POLL_SECONDS
+            if idle >= KEEPALIVE_SECONDS:
+                yield ": keep-alive\n\n"
+                idle = 0.0
+            if await request.is_disconnected():
+                return
+            try:
+                view = await run_in_threadpool(ctx.jobs.status, job_id)
+            except PixserveError as exc:
+                yield f"event: error\ndata: {json.dumps({'error': exc.to_dict()})}\n\n"
+                return
+
+    return StreamingResponse(
+        stream(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+@router.get(
+    "/{job_id}/result",
+    responses={200: {"content": {"image/jpeg": {}, "image/png": {}, "image/webp": {}}}, **_ERRORS},
+    response_class=Response,
+)
+def get_result(
+    job_id: str, download: bool = False, ctx: AppContext = Depends(get_context)
+) -> Response:
+    """The result image; ``?download=1`` asks the browser to save it."""
+    result = ctx.jobs.result(job_id)
+    disposition = "attachment" if download else "inline"
+    headers = {
+        "Content-Disposition": f'{disposition}; filename="pixserve-{job_id}.{result.extension}"',
+        "Cache-Control": "private, max-age=3600",
+    }
+    return Response(result.data, media_type=result.content_type, headers=headers)
+
+
+@router.delete("/{job_id}", response_model=DeletedOut, responses=_ERRORS)
+def delete_job(job_id: str, ctx: AppContext = Depends(get_context)) -> DeletedOut:
+    """Cancel the job if it is not finished and delete its images and its record now."""
+    job = ctx.jobs.delete(job_id)
+    return DeletedOut(id=job.id, status=job.status, deleted=True)

@@ -1,0 +1,163 @@
+"""The worker: claim a job, run its style, store the result, finish the job."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import socket
+import threading
+from collections.abc import Collection
+
+from pixserve.core.errors import (
+    BlobNotFound,
+    ImageError,
+    InvalidRequest,
+    NotFound,
+    PixserveError,
+    Unavailable,
+)
+from pixserve.core.settings import Settings
+from pixserve.domain.job import Job
+from pixserve.imaging import ImageFormat, decode_image, encode_image
+from pixserve.queue.store import JobStore
+from pixserve.services import keys
+from pixserve.services.ports import Renderer
+from pixserve.storage.base import BlobStore
+from pixserve.worker.heartbeat import Heartbeat
+
+log = logging.getLogger(__name__)
+
+#: Errors caused by the job itself: running it again would fail the same way.
+PERMANENT_ERRORS: tuple[type[PixserveError], ...] = (
+    ImageError,
+    InvalidRequest,
+    NotFound,
+    BlobNotFound,
+)
+
+
+class JobLost(Exception):
+    """This worker no longer owns the job; its work must be thrown away."""
+
+
+def new_worker_id() -> str:
+    """A worker id that says where it runs and is unique across restarts."""
+    return f"{socket.gethostname()[:24]}-{secrets.token_hex(4)}"
+
+
+class Worker:
+    """Claims jobs one at a time and runs them until ``stop`` is set.
+
+    Stopping never loses a job: the running one finishes, or is handed back to the queue by
+    :meth:`release_current` when the caller cannot wait any longer.
+    """
+
+    def __init__(
+        self,
+        jobs: JobStore,
+        blobs: BlobStore,
+        renderer: Renderer,
+        settings: Settings,
+        *,
+        worker_id: str | None = None,
+        styles: Collection[str] | None = None,
+    ) -> None:
+        self.jobs = jobs
+        self.blobs = blobs
+        self.renderer = renderer
+        self.settings = settings
+        self.worker_id = worker_id or new_worker_id()
+        self.styles = set(styles) if styles else None
+        self.stop = threading.Event()
+        self.current: Job | None = None
+        self.processed = 0
+
+    def run(self) -> None:
+        """Loop until ``stop`` is set: claim, process, repeat; back off while the DB is away."""
+        log.info("worker %s started", self.worker_id)
+        backoff = self.settings.poll_interval
+        while not self.stop.is_set():
+            try:
+                claimed = self.run_once()
+                backoff = self.settings.poll_interval
+            except Unavailable:
+                log.warning(
+                    "worker %s: queue unavailable, retrying in %.1fs", self.worker_id, backoff
+                )
+                claimed = False
+                backoff = min(backoff * 2, 30.0)
+            if not claimed:
+                self.stop.wait(backoff)
+        log.info("worker %s stopped after %d jobs", self.worker_id, self.processed)
+
+    def run_once(self) -> bool:
+        """Claim and process at most one job; return whether there was one."""
+        claimed = self.jobs.claim(
+            self.worker_id, lease_seconds=self.settings.lease_seconds, styles=self.styles
+        )
+        if not claimed:
+            return False
+        for job in claimed:
+            self.process(job)
+        return True
+
+    def release_current(self) -> None:
+        """Hand the running job back to the queue (shutdown could not wait for it)."""
+        job = self.current
+        if job is not None and self.jobs.release(job.id, self.worker_id):
+            log.warning("worker %s handed job %s back to the queue", self.worker_id, job.id)
+
+    def process(self, job: Job) -> None:
+        """Run one claimed job to a terminal status, a retry, or a discard if it was lost."""
+        self.current = job
+        try:
+            with Heartbeat(
+                self.jobs, job.id, self.worker_id, lease_seconds=self.settings.lease_seconds
+            ) as beat:
+                self._run_job(job, beat)
+        except JobLost:
+            log.info("job %s was canceled or taken over; result discarded", job.id)
+        except PERMANENT_ERRORS as exc:
+            log.info("job %s failed: %s (%s)", job.id, exc.message, exc.code)
+            self.jobs.fail(job.id, self.worker_id, code=exc.code, message=exc.message)
+        except PixserveError as exc:
+            log.warning("job %s attempt %d failed: %s", job.id, job.attempts, exc.message)
+            self.jobs.retry(job.id, self.worker_id, code=exc.code, message=exc.message)
+        except Exception:
+            log.exception("job %s attempt %d crashed", job.id, job.attempts)
+            self.jobs.retry(
+                job.id,
+                self.worker_id,
+                code="internal_error",
+                message="An unexpected error stopped this image; it will be retried.",
+            )
+        finally:
+            self.current = None
+            self.processed += 1
+
+    def _run_job(self, job: Job, beat: Heartbeat) -> None:
+        settings = self.settings
+        data = self.blobs.get(job.input_key)
+        decoded = decode_image(
+            data, max_bytes=settings.max_upload_bytes, max_pixels=settings.max_pixels
+        )
+        beat.set_progress(0.05)
+
+        def progress(fraction: float) -> None:
+            if beat.lost.is_set():
+                raise JobLost()
+            beat.set_progress(0.05 + 0.9 * fraction)
+
+        pixels = self.renderer.render(job.style, decoded.pixels, crop=job.crop, progress=progress)
+        fmt = ImageFormat(settings.result_format)
+        body = encode_image(pixels, fmt, quality=settings.result_quality)
+        if beat.lost.is_set():
+            raise JobLost()
+        key = keys.result_key(job.id, job.attempts, self.worker_id, fmt.extension)
+        self.blobs.put(key, body)
+        if not self.jobs.succeed(
+            job.id, self.worker_id, result_key=key, content_type=fmt.content_type
+        ):
+            self.blobs.delete(key)
+            raise JobLost()
+        log.info("job %s succeeded (%s)", job.id, job.style)

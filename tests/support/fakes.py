@@ -1,0 +1,78 @@
+"""In-memory stand-ins for the catalog and the renderer, for unit tests of services/web/worker."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from pixserve.core.errors import UnknownStyle
+from pixserve.domain.job import Crop
+
+
+@dataclass(frozen=True)
+class FakeStyle:
+    name: str
+    fast: bool = True
+    thumbnail: Path | None = None
+    title: str = ""
+
+    def info(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "title": self.title or self.name.title(),
+            "description": f"{self.name} for tests",
+            "kind": "builtin",
+            "fast": self.fast,
+            "limits": {"max_side": 1024},
+        }
+
+
+class FakeCatalog:
+    def __init__(self, *styles: FakeStyle) -> None:
+        self.styles = {s.name: s for s in styles}
+
+    def get(self, name: str) -> FakeStyle:
+        try:
+            return self.styles[name]
+        except KeyError:
+            raise UnknownStyle(f"there is no style called {name!r}") from None
+
+    def __iter__(self) -> Iterator[FakeStyle]:
+        return iter(self.styles.values())
+
+
+class InvertRenderer:
+    """Inverts the (cropped) image, reporting progress; can be told to fail or to block."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+        self.fail_with: BaseException | None = None
+        self.gate: threading.Event | None = None
+        self.started = threading.Event()
+
+    def render(
+        self,
+        style: str,
+        pixels: np.ndarray,
+        *,
+        crop: Crop | None = None,
+        progress: Callable[[float], None] | None = None,
+    ) -> np.ndarray:
+        self.calls.append(style)
+        self.started.set()
+        if self.gate is not None:
+            self.gate.wait(10)
+        if progress:
+            progress(0.5)
+        if self.fail_with is not None:
+            raise self.fail_with
+        if crop is not None:
+            pixels = pixels[crop.y : crop.y + crop.h, crop.x : crop.x + crop.w]
+        if progress:
+            progress(1.0)
+        return (255 - pixels).astype(np.uint8)

@@ -1,0 +1,172 @@
+import json
+
+import pytest
+from fastapi.testclient import TestClient
+
+from pixserve.core.errors import Unavailable
+from pixserve.web import AppContext, create_app
+from pixserve.worker import Worker
+from tests.support.images import truncated_jpeg
+
+
+@pytest.fixture
+def ctx(service, translator, catalog, settings, jobs, blobs):
+    return AppContext(
+        settings=settings,
+        jobs=service,
+        translate=translator,
+        catalog=catalog,
+        checks={"database": jobs.ping, "storage": blobs.ping},
+    )
+
+
+@pytest.fixture
+def client(ctx):
+    with TestClient(create_app(ctx), raise_server_exceptions=False) as c:
+        yield c
+
+
+@pytest.fixture
+def worker(jobs, blobs, renderer, settings):
+    return Worker(jobs, blobs, renderer, settings)
+
+
+def post_job(client, data, style="invert", **fields):
+    return client.post(
+        "/v1/jobs", files={"file": ("x.jpg", data, "image/jpeg")}, data={"style": style, **fields}
+    )
+
+
+def assert_error(response, status, code):
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert body["error"]["code"] == code
+    assert body["error"]["message"]
+
+
+def test_styles(client):
+    body = client.get("/v1/styles").json()
+    assert [s["name"] for s in body["styles"]] == ["invert", "slow"]
+    assert body["styles"][0]["thumbnail_url"] is None
+    assert body["limits"]["max_upload_bytes"] > 0
+
+
+def test_submit_poll_result(client, worker, small_jpeg):
+    response = post_job(client, small_jpeg)
+    assert response.status_code == 202
+    body = response.json()
+    assert body["status"] == "queued" and body["position"] == 0
+    assert response.headers["location"] == body["status_url"] == f"/v1/jobs/{body['id']}"
+    assert body["result_url"] is None
+
+    worker.run_once()
+    done = client.get(body["status_url"]).json()
+    assert done["status"] == "succeeded" and done["progress"] == 1.0
+    result = client.get(done["result_url"])
+    assert result.status_code == 200 and result.headers["content-type"] == "image/jpeg"
+    download = client.get(done["result_url"], params={"download": 1})
+    assert download.headers["content-disposition"].startswith("attachment")
+
+
+def test_events_stream_until_terminal(client, worker, small_jpeg):
+    job_id = post_job(client, small_jpeg).json()["id"]
+    worker.run_once()
+    with client.stream("GET", f"/v1/jobs/{job_id}/events") as stream:
+        assert stream.headers["content-type"].startswith("text/event-stream")
+        text = "".join(stream.iter_text())
+    events = [json.loads(line[5:]) for line in text.splitlines() if line.startswith("data:")]
+    assert events[-1]["status"] == "succeeded"
+
+
+@pytest.mark.parametrize(
+    ("data", "status", "code"),
+    [
+        (b"just some text", 415, "unsupported_image"),
+        (truncated_jpeg(), 422, "corrupt_image"),
+    ],
+)
+def test_bad_uploads(client, data, status, code):
+    assert_error(post_job(client, data), status, code)
+    assert client.get("/healthz").status_code == 200
+
+
+def test_upload_byte_limit(client, ctx):
+    ctx.settings.max_upload_bytes = 1000
+    assert_error(post_job(client, b"\xff" * 5000), 413, "image_too_large")
+
+
+def test_missing_fields_and_unknown_things(client, small_jpeg):
+    assert_error(client.post("/v1/jobs", data={"style": "invert"}), 422, "invalid_request")
+    assert_error(post_job(client, small_jpeg, style="nope"), 404, "unknown_style")
+    assert_error(post_job(client, small_jpeg, crop="1,2"), 422, "invalid_crop")
+    assert_error(client.get("/v1/jobs/doesnotexist"), 404, "job_not_found")
+    assert_error(client.get("/v1/nothing-here"), 404, "not_found")
+
+
+def test_result_not_ready(client, small_jpeg):
+    job_id = post_job(client, small_jpeg).json()["id"]
+    assert_error(client.get(f"/v1/jobs/{job_id}/result"), 409, "result_not_ready")
+
+
+def test_delete(client, small_jpeg):
+    job_id = post_job(client, small_jpeg).json()["id"]
+    response = client.delete(f"/v1/jobs/{job_id}")
+    assert response.json() == {"id": job_id, "status": "canceled", "deleted": True}
+    assert_error(client.get(f"/v1/jobs/{job_id}"), 404, "job_not_found")
+
+
+def test_translate(client, small_jpeg):
+    response = client.post(
+        "/v1/translate", files={"file": ("x.jpg", small_jpeg)}, data={"style": "invert"}
+    )
+    assert response.status_code == 200 and response.headers["content-type"] == "image/jpeg"
+    slow = client.post(
+        "/v1/translate", files={"file": ("x.jpg", small_jpeg)}, data={"style": "slow"}
+    )
+    assert_error(slow, 422, "invalid_request")
+
+
+def test_crash_is_a_json_500_without_details(client, ctx, monkeypatch, small_jpeg):
+    def boom(*a, **k):
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(ctx.jobs, "status", boom)
+    response = client.get("/v1/jobs/x")
+    assert_error(response, 500, "internal_error")
+    assert "secret" not in response.text
+
+
+def test_unavailable_is_503_with_retry_after(client, ctx, monkeypatch):
+    def down(*a, **k):
+        raise Unavailable()
+
+    monkeypatch.setattr(ctx.jobs, "status", down)
+    response = client.get("/v1/jobs/x")
+    assert_error(response, 503, "unavailable")
+    assert response.headers["retry-after"]
+
+
+def test_health_and_readiness(client, ctx):
+    assert client.get("/healthz").json()["status"] == "ok"
+    assert client.get("/readyz").status_code == 200
+
+    def broken():
+        raise Unavailable("database is down")
+
+    ctx.checks["database"] = broken
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["checks"]["database"] == "database is down"
+
+
+def test_metrics(client, small_jpeg):
+    post_job(client, small_jpeg)
+    text = client.get("/metrics").text
+    assert 'pixserve_queue_depth{style="invert"} 1' in text
+    assert 'pixserve_jobs{style="slow",status="queued"} 0' in text
+
+
+def test_openapi_documents_the_api(client):
+    paths = client.get("/openapi.json").json()["paths"]
+    for path in ("/v1/styles", "/v1/jobs", "/v1/jobs/{job_id}", "/v1/translate", "/readyz"):
+        assert path in paths

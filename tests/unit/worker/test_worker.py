@@ -1,0 +1,121 @@
+import threading
+
+import numpy as np
+import pytest
+
+from pixserve.core.errors import CorruptImage
+from pixserve.domain.job import JobStatus
+from pixserve.imaging import decode_image
+from pixserve.services import Submission
+from pixserve.worker import Worker, WorkerPool
+
+
+@pytest.fixture
+def worker(jobs, blobs, renderer, settings) -> Worker:
+    return Worker(jobs, blobs, renderer, settings, worker_id="w-test")
+
+
+def submit(service, data, **kw):
+    return service.submit(Submission(data=data, style="invert", **kw)).id
+
+
+def test_a_job_runs_to_success(service, worker, jobs, blobs, small_jpeg):
+    job_id = submit(service, small_jpeg)
+    assert worker.run_once()
+    job = jobs.get(job_id)
+    assert job.status is JobStatus.SUCCEEDED
+    assert job.result_content_type == "image/jpeg"
+    original = decode_image(small_jpeg, max_bytes=10**7, max_pixels=10**7).pixels
+    result = decode_image(blobs.get(job.result_key), max_bytes=10**7, max_pixels=10**7).pixels
+    # JPEG is lossy; the inversion must still be obvious.
+    assert np.abs(result.astype(int) - (255 - original.astype(int))).mean() < 12
+    assert service.status(job_id).progress == 1.0
+
+
+def test_nothing_to_do(worker):
+    assert worker.run_once() is False
+
+
+def test_the_crop_reaches_the_renderer(service, worker, jobs, blobs, small_jpeg):
+    job_id = submit(service, small_jpeg, crop="5,5,20,10")
+    worker.run_once()
+    job = jobs.get(job_id)
+    out = decode_image(blobs.get(job.result_key), max_bytes=10**7, max_pixels=10**7)
+    assert out.size == (20, 10)
+
+
+def test_a_bad_image_fails_at_once(service, worker, jobs, renderer, small_jpeg):
+    renderer.fail_with = CorruptImage("bad pixels")
+    job_id = submit(service, small_jpeg)
+    worker.run_once()
+    job = jobs.get(job_id)
+    assert job.status is JobStatus.FAILED
+    assert (job.error_code, job.error_message) == ("corrupt_image", "bad pixels")
+    assert job.attempts == 1
+
+
+def test_a_crash_is_retried_then_fails(service, worker, jobs, renderer, small_jpeg):
+    renderer.fail_with = RuntimeError("segfault-ish")
+    job_id = submit(service, small_jpeg)
+    worker.run_once()
+    assert jobs.get(job_id).status is JobStatus.QUEUED
+    worker.run_once()
+    job = jobs.get(job_id)
+    assert job.status is JobStatus.FAILED  # max_attempts is 2 in these settings
+    assert job.error_code == "internal_error"
+    assert "segfault" not in job.error_message  # no internals leak to the user
+
+
+def test_a_deleted_job_leaves_nothing_behind(service, worker, jobs, blobs, renderer, small_jpeg):
+    renderer.gate = threading.Event()
+    job_id = submit(service, small_jpeg)
+    thread = threading.Thread(target=worker.run_once)
+    thread.start()
+    assert renderer.started.wait(5)
+    service.delete(job_id)
+    renderer.gate.set()
+    thread.join(10)
+    assert jobs.get(job_id) is None
+    assert list(blobs.keys()) == []
+
+
+def test_release_hands_the_job_back_without_spending_an_attempt(
+    service, worker, jobs, renderer, small_jpeg
+):
+    renderer.gate = threading.Event()
+    job_id = submit(service, small_jpeg)
+    thread = threading.Thread(target=worker.run_once)
+    thread.start()
+    assert renderer.started.wait(5)
+    worker.release_current()
+    job = jobs.get(job_id)
+    assert job.status is JobStatus.QUEUED and job.attempts == 0
+    renderer.gate.set()
+    thread.join(10)
+    assert jobs.get(job_id).status is JobStatus.QUEUED  # the stale run did not finish it
+
+
+def test_pool_stops_gracefully(service, jobs, blobs, renderer, settings, small_jpeg):
+    ids = [submit(service, small_jpeg) for _ in range(3)]
+    pool = WorkerPool(lambda i: Worker(jobs, blobs, renderer, settings, worker_id=f"w{i}"), 2)
+    pool.start()
+    deadline = threading.Event()
+    for _ in range(200):
+        if all(jobs.get(i).status is JobStatus.SUCCEEDED for i in ids):
+            break
+        deadline.wait(0.02)
+    pool.stop(grace_seconds=5)
+    assert all(jobs.get(i).status is JobStatus.SUCCEEDED for i in ids)
+
+
+def test_pool_hands_back_what_cannot_finish_in_time(
+    service, jobs, blobs, renderer, settings, small_jpeg
+):
+    renderer.gate = threading.Event()
+    job_id = submit(service, small_jpeg)
+    pool = WorkerPool(lambda i: Worker(jobs, blobs, renderer, settings), 1)
+    pool.start()
+    assert renderer.started.wait(5)
+    pool.stop(grace_seconds=0.1)
+    assert jobs.get(job_id).status is JobStatus.QUEUED
+    renderer.gate.set()
