@@ -1,0 +1,18 @@
+"""Image bytes in and out: sniffing, safe decoding to upright sRGB pixels, clean encoding.
+
+Only this package touches Pillow's file formats; everything else in pixserve sees
+``(H, W, 3)`` uint8 RGB numpy arrays.
+"""
+
+from pixserve.imaging.decode import DecodedImage, decode_image, read_size
+from pixserve.imaging.encode import encode_image
+from pixserve.imaging.formats import ImageFormat, sniff_format
+
+__all__ = [
+    "DecodedImage",
+    "ImageFormat",
+    "decode_image",
+    "encode_image",
+    "read_size",
+    "sniff_format",
+]

@@ -1,0 +1,121 @@
+"""Untrusted bytes in, upright sRGB pixels out, with the limits checked before the work."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import struct
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image, ImageFile
+
+from pixserve.core.errors import CorruptImage, ImageTooLarge, PixserveError
+from pixserve.imaging.colour import to_srgb
+from pixserve.imaging.formats import ImageFormat, sniff_format
+from pixserve.imaging.orientation import apply_orientation, exif_orientation, upright_size
+
+__all__ = ["DecodedImage", "decode_image", "read_size"]
+
+# What Pillow's plugins raise on bad data; anything else is a bug in pixserve and propagates.
+_DECODE_ERRORS = (
+    OSError,
+    ValueError,
+    SyntaxError,
+    EOFError,
+    IndexError,
+    KeyError,
+    TypeError,
+    struct.error,
+    ArithmeticError,
+)
+
+
+@dataclass(frozen=True)
+class DecodedImage:
+    """A decoded image: upright ``(H, W, 3)`` uint8 sRGB pixels and where they came from."""
+
+    pixels: np.ndarray  # (H, W, 3) uint8, C-contiguous
+    format: ImageFormat
+    had_alpha: bool  # the source had an alpha channel or transparency; now composited on white
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """``(width, height)`` in pixels."""
+        height, width = self.pixels.shape[:2]
+        return width, height
+
+
+def decode_image(data: bytes, *, max_bytes: int, max_pixels: int) -> DecodedImage:
+    """Decode an uploaded image into upright 8-bit sRGB pixels, refusing what is too big.
+
+    Checks run cheapest first: the byte count, the magic bytes, then the pixel count from the
+    header, so a decompression bomb is refused before any pixel memory is allocated. Only the
+    first frame of an animation is kept; EXIF orientation is applied; colour is converted to
+    sRGB and alpha composited over white.
+
+    Raises :class:`ImageTooLarge`, :class:`UnsupportedImage` or :class:`CorruptImage`; never
+    a Pillow or OS error.
+    """
+    if len(data) > max_bytes:
+        raise ImageTooLarge(f"The image is larger than the {_megabytes(max_bytes)} MB limit.")
+    fmt = sniff_format(data)
+    with _as_image_errors():
+        im = _open(data, fmt)
+        _check_pixels(im.size, max_pixels)
+        im.load()
+        orientation = exif_orientation(im)
+        pixels, had_alpha = to_srgb(im)
+    upright = np.ascontiguousarray(apply_orientation(pixels, orientation))
+    return DecodedImage(pixels=upright, format=fmt, had_alpha=had_alpha)
+
+
+def read_size(data: bytes) -> tuple[int, int]:
+    """The upright ``(width, height)`` of an encoded image, read from its header only.
+
+    Cheap: no pixels are decoded. Orientations 5 to 8 swap width and height. Raises
+    :class:`UnsupportedImage` or :class:`CorruptImage` like :func:`decode_image`.
+    """
+    fmt = sniff_format(data)
+    with _as_image_errors():
+        im = _open(data, fmt)
+        return upright_size(im.size, exif_orientation(im, allow_load=False))
+
+
+def _open(data: bytes, fmt: ImageFormat) -> ImageFile.ImageFile:
+    # The plugin's factory is called directly rather than through Image.open, which would
+    # check the size against Pillow's process-wide MAX_IMAGE_PIXELS (warning, or failing
+    # without saying the size). Our per-call limit is the one that applies, and it is checked
+    # from this lazily opened header before anything is decoded.
+    Image.init()  # registers every plugin once (AVIF is not among the preloaded ones)
+    factory, _accept = Image.OPEN[fmt.pillow_name]
+    return factory(io.BytesIO(data), "")
+
+
+def _check_pixels(size: tuple[int, int], max_pixels: int) -> None:
+    width, height = size
+    if width * height > max_pixels:
+        raise ImageTooLarge(
+            f"The image is {width}x{height} pixels ({width * height / 1e6:.3g} megapixels);"
+            f" the limit is {max_pixels / 1e6:.3g} megapixels."
+        )
+
+
+@contextlib.contextmanager
+def _as_image_errors() -> Iterator[None]:
+    # Callers see pixserve's errors only: the magic bytes matched, so a failure from here on
+    # means the file is damaged. Pillow's own bomb guard (GIF frames may grow past the
+    # header size) maps to ImageTooLarge.
+    try:
+        yield
+    except PixserveError:
+        raise
+    except Image.DecompressionBombError as exc:
+        raise ImageTooLarge(str(exc)) from exc
+    except _DECODE_ERRORS as exc:
+        raise CorruptImage() from exc
+
+
+def _megabytes(n: int) -> str:
+    return f"{n / 2**20:.3g}"
