@@ -1,0 +1,22 @@
+"""The job queue: the jobs table, claims with leases, and the stores behind ``JobStore``."""
+
+from pixserve.queue.claim import LEASE_EXPIRED
+from pixserve.queue.clock import Clock, utc_now
+from pixserve.queue.factory import open_job_store
+from pixserve.queue.memory import MemoryJobStore
+from pixserve.queue.migrate import current_revision, head_revision, upgrade
+from pixserve.queue.sql import SqlJobStore
+from pixserve.queue.store import JobStore
+
+__all__ = [
+    "LEASE_EXPIRED",
+    "Clock",
+    "JobStore",
+    "MemoryJobStore",
+    "SqlJobStore",
+    "current_revision",
+    "head_revision",
+    "open_job_store",
+    "upgrade",
+    "utc_now",
+]

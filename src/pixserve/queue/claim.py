@@ -1,0 +1,91 @@
+"""The two statements of a claim: return expired leases, then take the oldest jobs.
+
+Both are single, portable SQL statements run in one write transaction (``BEGIN IMMEDIATE``
+on SQLite). The inner ``SELECT`` carries ``FOR UPDATE SKIP LOCKED``, which SQLAlchemy
+renders on PostgreSQL and drops on SQLite, where the write lock already serialises claims.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import datetime, timedelta
+
+from sqlalchemy import Update, case, literal, null, select, update
+
+from pixserve.domain.job import JobStatus
+from pixserve.queue.columns import UtcDateTime
+from pixserve.queue.tables import jobs
+
+#: ``error_code`` of a job whose worker stopped renewing its lease.
+LEASE_EXPIRED = "lease_expired"
+
+QUEUED = JobStatus.QUEUED.value
+RUNNING = JobStatus.RUNNING.value
+FAILED = JobStatus.FAILED.value
+
+#: The order jobs leave the queue in: oldest first, ties broken by id.
+QUEUE_ORDER = (jobs.c.created_at, jobs.c.id)
+
+
+def requeue_expired(now: datetime) -> Update:
+    """Running jobs whose lease ran out → ``queued``, or ``failed`` once attempts are spent.
+
+    Either way the expiry is recorded as the job's last error (``lease_expired``).
+    """
+    spent = jobs.c.attempts >= jobs.c.max_attempts
+    return (
+        update(jobs)
+        .where(jobs.c.status == RUNNING, jobs.c.lease_expires_at < now)
+        .values(
+            status=case((spent, FAILED), else_=QUEUED),
+            error_code=LEASE_EXPIRED,
+            error_message=literal("the lease of worker ")
+            + jobs.c.worker_id
+            + literal(" ran out before the job finished"),
+            finished_at=case((spent, literal(now, UtcDateTime())), else_=null()),
+            worker_id=None,
+            lease_expires_at=None,
+            updated_at=now,
+        )
+    )
+
+
+def claim_oldest(
+    worker_id: str,
+    *,
+    now: datetime,
+    lease_seconds: float,
+    styles: Collection[str] | None,
+    limit: int,
+) -> Update:
+    """Take up to ``limit`` queued jobs of the style of the oldest eligible job.
+
+    One ``UPDATE … WHERE id IN (SELECT … ORDER BY created_at LIMIT n) RETURNING *``. The
+    outer ``status = 'queued'`` re-check keeps a job from being claimed twice on databases
+    that re-evaluate the row after waiting for a lock.
+    """
+    eligible = select(jobs.c.style).where(jobs.c.status == QUEUED)
+    if styles is not None:
+        eligible = eligible.where(jobs.c.style.in_(sorted(styles)))
+    oldest_style = eligible.order_by(*QUEUE_ORDER).limit(1).scalar_subquery()
+    batch = (
+        select(jobs.c.id)
+        .where(jobs.c.status == QUEUED, jobs.c.style == oldest_style)
+        .order_by(*QUEUE_ORDER)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return (
+        update(jobs)
+        .where(jobs.c.id.in_(batch), jobs.c.status == QUEUED)
+        .values(
+            status=RUNNING,
+            worker_id=worker_id,
+            attempts=jobs.c.attempts + 1,
+            lease_expires_at=now + timedelta(seconds=lease_seconds),
+            progress=0.0,
+            started_at=now,
+            updated_at=now,
+        )
+        .returning(*jobs.c)
+    )

@@ -1,0 +1,89 @@
+"""SQLAlchemy engines for the job store, with SQLite set up to be a safe shared queue.
+
+SQLite: WAL (readers never block the writer), a busy timeout (writers wait their turn
+instead of failing), foreign keys on, and pysqlite's own transaction handling switched off
+so that SQLAlchemy emits ``BEGIN`` itself (the "Enabling Non-Legacy SQLite Transactional
+Modes" recipe in SQLAlchemy's SQLite docs). Connections carrying the :data:`WRITE`
+execution option begin with ``BEGIN IMMEDIATE``: the write lock is taken up front, so a
+read-then-write transaction can never fail half-way with "database is locked".
+"""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL, Connection, make_url
+
+from pixserve.core.errors import PixserveError
+
+#: Execution option marking an engine whose transactions write (``BEGIN IMMEDIATE``).
+WRITE = "pixserve_write"
+
+
+def normalize_url(database_url: str) -> URL:
+    """Parse a database URL; ``postgres://`` becomes ``postgresql://`` (psycopg 3 driver)."""
+    if database_url.startswith("postgres://"):
+        database_url = "postgresql://" + database_url.removeprefix("postgres://")
+    return make_url(database_url)
+
+
+def is_sqlite(url: URL) -> bool:
+    """Whether ``url`` names a SQLite database."""
+    return url.get_backend_name() == "sqlite"
+
+
+def create_job_engine(database_url: str, *, busy_timeout: float = 10.0) -> Engine:
+    """An engine for the job store; see the module docstring for what SQLite gets.
+
+    Write transactions should go through ``engine.execution_options(**{WRITE: True})``.
+    Raises :class:`PixserveError` for in-memory SQLite (each connection would see its own
+    empty database; use ``memory://`` for an in-memory job store) and when the database
+    driver is not installed.
+    """
+    url = normalize_url(database_url)
+    if not is_sqlite(url):
+        try:
+            return create_engine(url, pool_pre_ping=True)
+        except ImportError as exc:
+            raise PixserveError(
+                f"the {url.get_backend_name()} driver is not installed ({exc}); "
+                "for PostgreSQL install psycopg: pip install 'psycopg[binary]'"
+            ) from exc
+    database = url.database or ""
+    if database in ("", ":memory:") or url.query.get("mode") == "memory":
+        raise PixserveError(
+            "an in-memory SQLite database cannot be shared between connections; "
+            "use a file (sqlite:///path/pixserve.db) or memory:// for tests"
+        )
+    if not database.startswith("file:"):
+        # If this fails, connecting fails too, and the store reports Unavailable.
+        with contextlib.suppress(OSError):
+            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"timeout": busy_timeout})
+    busy_ms = int(busy_timeout * 1000)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, connection_record: Any) -> None:
+        # Stop pysqlite from issuing (or skipping) BEGIN on its own; _on_begin does it.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(f"PRAGMA busy_timeout = {busy_ms}")
+            cursor.execute("PRAGMA foreign_keys = ON")
+            (mode,) = cursor.execute("PRAGMA journal_mode").fetchone()
+            if str(mode).lower() != "wal":
+                cursor.execute("PRAGMA journal_mode = WAL")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        if connection.get_execution_options().get(WRITE):
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            connection.exec_driver_sql("BEGIN")
+
+    return engine

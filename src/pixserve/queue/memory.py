@@ -1,0 +1,293 @@
+"""``MemoryJobStore``: the job queue in a dict, for unit tests of the layers above it.
+
+It keeps the semantics of :class:`~pixserve.queue.sql.SqlJobStore` (the same contract tests
+run against both); one lock stands in for the database's transactions.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections.abc import Callable, Collection
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from pixserve.domain.job import Job, JobStatus, NewJob
+from pixserve.queue.claim import LEASE_EXPIRED
+from pixserve.queue.clock import Clock, read_clock, utc_now
+
+
+def _queue_order(job: Job) -> tuple[datetime, str]:
+    return (job.created_at, job.id)
+
+
+class MemoryJobStore:
+    """A thread-safe in-memory :class:`~pixserve.queue.store.JobStore`.
+
+    ``clock`` returns the current aware time; tests inject one to expire leases without
+    sleeping. Jobs go in and come out as copies, so callers cannot change stored state.
+    """
+
+    def __init__(self, *, clock: Clock = utc_now) -> None:
+        self._jobs: dict[str, Job] = {}
+        self._lock = threading.RLock()
+        self._clock = clock
+
+    def __repr__(self) -> str:
+        return f"MemoryJobStore({len(self._jobs)} jobs)"
+
+    def _now(self) -> datetime:
+        return read_clock(self._clock)
+
+    def enqueue(self, new: NewJob) -> Job:
+        """Insert a queued job and return it; ``ValueError`` if the id is taken."""
+        now = self._now()
+        job = Job(
+            id=new.id,
+            style=new.style,
+            status=JobStatus.QUEUED,
+            input_key=new.input_key,
+            created_at=now,
+            updated_at=now,
+            crop=new.crop,
+            params=copy.deepcopy(dict(new.params)),
+            email=new.email,
+            webhook_url=new.webhook_url,
+            max_attempts=new.max_attempts,
+        )
+        with self._lock:
+            if new.id in self._jobs:
+                raise ValueError(f"a job with id {new.id!r} already exists")
+            self._jobs[new.id] = job
+            return _copy(job)
+
+    def get(self, job_id: str) -> Job | None:
+        """The job with this id, or None."""
+        with self._lock:
+            job = self._jobs.get(job_id)
+            return None if job is None else _copy(job)
+
+    def claim(
+        self,
+        worker_id: str,
+        *,
+        lease_seconds: float,
+        styles: Collection[str] | None = None,
+        limit: int = 1,
+    ) -> list[Job]:
+        """Requeue expired leases, then take up to ``limit`` oldest queued jobs of one style."""
+        if limit < 1 or (styles is not None and not styles):
+            return []
+        now = self._now()
+        with self._lock:
+            self._requeue_expired(now)
+            queued = sorted(
+                (j for j in self._jobs.values() if j.status is JobStatus.QUEUED), key=_queue_order
+            )
+            eligible = [j for j in queued if styles is None or j.style in styles]
+            if not eligible:
+                return []
+            style = eligible[0].style
+            batch = [j for j in queued if j.style == style][:limit]
+            for job in batch:
+                job.status = job.status.check_transition(JobStatus.RUNNING)
+                job.worker_id = worker_id
+                job.attempts += 1
+                job.lease_expires_at = now + timedelta(seconds=lease_seconds)
+                job.progress = 0.0
+                job.started_at = now
+                job.updated_at = now
+            return [_copy(j) for j in batch]
+
+    def _requeue_expired(self, now: datetime) -> None:
+        for job in self._jobs.values():
+            if job.status is not JobStatus.RUNNING or job.lease_expires_at is None:
+                continue
+            if job.lease_expires_at >= now:
+                continue
+            spent = job.attempts >= job.max_attempts
+            job.status = job.status.check_transition(
+                JobStatus.FAILED if spent else JobStatus.QUEUED
+            )
+            job.error_code = LEASE_EXPIRED
+            job.error_message = (
+                f"the lease of worker {job.worker_id} ran out before the job finished"
+            )
+            job.finished_at = now if spent else None
+            job.worker_id = None
+            job.lease_expires_at = None
+            job.updated_at = now
+
+    def _update_owned(self, job_id: str, worker_id: str, change: Callable[[Job], None]) -> bool:
+        with self._lock:
+            job = self._jobs.get(job_id)
+            if job is None or job.status is not JobStatus.RUNNING or job.worker_id != worker_id:
+                return False
+            change(job)
+            return True
+
+    def heartbeat(
+        self, job_id: str, worker_id: str, *, lease_seconds: float, progress: float | None = None
+    ) -> bool:
+        """Renew the lease (and record progress, clamped to 0–1); False if the job is lost."""
+        now = self._now()
+
+        def change(job: Job) -> None:
+            job.lease_expires_at = now + timedelta(seconds=lease_seconds)
+            job.updated_at = now
+            if progress is not None:
+                job.progress = min(max(float(progress), 0.0), 1.0)
+
+        return self._update_owned(job_id, worker_id, change)
+
+    def succeed(self, job_id: str, worker_id: str, *, result_key: str, content_type: str) -> bool:
+        """Mark the job succeeded with its result (clearing older errors); False if lost."""
+        now = self._now()
+
+        def change(job: Job) -> None:
+            job.status = job.status.check_transition(JobStatus.SUCCEEDED)
+            job.result_key = result_key
+            job.result_content_type = content_type
+            job.progress = 1.0
+            job.error_code = job.error_message = None
+            job.lease_expires_at = None
+            job.finished_at = job.updated_at = now
+
+        return self._update_owned(job_id, worker_id, change)
+
+    def fail(self, job_id: str, worker_id: str, *, code: str, message: str) -> bool:
+        """Mark the job failed for good; False if the worker lost it."""
+        now = self._now()
+
+        def change(job: Job) -> None:
+            job.status = job.status.check_transition(JobStatus.FAILED)
+            job.error_code, job.error_message = code, message
+            job.lease_expires_at = None
+            job.finished_at = job.updated_at = now
+
+        return self._update_owned(job_id, worker_id, change)
+
+    def retry(self, job_id: str, worker_id: str, *, code: str, message: str) -> bool:
+        """Back to ``queued`` if attempts remain, else ``failed``; records the error either way."""
+        now = self._now()
+
+        def change(job: Job) -> None:
+            spent = job.attempts >= job.max_attempts
+            job.status = job.status.check_transition(
+                JobStatus.FAILED if spent else JobStatus.QUEUED
+            )
+            job.error_code, job.error_message = code, message
+            job.lease_expires_at = None
+            job.updated_at = now
+            if spent:
+                job.finished_at = now
+            else:
+                job.worker_id = None
+
+        return self._update_owned(job_id, worker_id, change)
+
+    def release(self, job_id: str, worker_id: str) -> bool:
+        """Hand the job back to the queue, giving back the attempt it was spending."""
+        now = self._now()
+
+        def change(job: Job) -> None:
+            job.status = job.status.check_transition(JobStatus.QUEUED)
+            job.attempts -= 1
+            job.worker_id = None
+            job.lease_expires_at = None
+            job.progress = 0.0
+            job.updated_at = now
+
+        return self._update_owned(job_id, worker_id, change)
+
+    def cancel(self, job_id: str) -> Job | None:
+        """Cancel a queued or running job; a finished one comes back unchanged; None if absent."""
+        now = self._now()
+        with self._lock:
+            job = self._jobs.get(job_id)
+            if job is None:
+                return None
+            if job.status.can_become(JobStatus.CANCELED):
+                job.status = JobStatus.CANCELED
+                job.lease_expires_at = None
+                job.finished_at = job.updated_at = now
+            return _copy(job)
+
+    def delete(self, job_id: str) -> bool:
+        """Remove the job; False if there was none."""
+        with self._lock:
+            return self._jobs.pop(job_id, None) is not None
+
+    def position(self, job_id: str) -> int | None:
+        """Queued jobs (of any style) ahead of this one in claim order; None unless queued."""
+        with self._lock:
+            job = self._jobs.get(job_id)
+            if job is None or job.status is not JobStatus.QUEUED:
+                return None
+            key = _queue_order(job)
+            return sum(
+                1
+                for j in self._jobs.values()
+                if j.status is JobStatus.QUEUED and _queue_order(j) < key
+            )
+
+    def counts(self) -> dict[tuple[str, JobStatus], int]:
+        """Number of jobs per (style, status); pairs with no jobs are absent."""
+        result: dict[tuple[str, JobStatus], int] = {}
+        with self._lock:
+            for job in self._jobs.values():
+                result[(job.style, job.status)] = result.get((job.style, job.status), 0) + 1
+        return result
+
+    def queued_count(self) -> int:
+        """Number of queued jobs, all styles."""
+        with self._lock:
+            return sum(1 for j in self._jobs.values() if j.status is JobStatus.QUEUED)
+
+    def average_run_seconds(self, style: str | None = None, sample: int = 50) -> float | None:
+        """Mean of ``finished_at - started_at`` over the last ``sample`` succeeded jobs."""
+        with self._lock:
+            done = [
+                (j.started_at, j.finished_at)
+                for j in self._jobs.values()
+                if j.status is JobStatus.SUCCEEDED
+                and (style is None or j.style == style)
+                and j.started_at is not None
+                and j.finished_at is not None
+            ]
+        done.sort(key=lambda pair: pair[1], reverse=True)
+        recent = done[: max(sample, 1)]
+        if not recent:
+            return None
+        return sum((f - s).total_seconds() for s, f in recent) / len(recent)
+
+    def active_workers(self, within_seconds: float = 300.0) -> int:
+        """Distinct workers holding a lease that ran until within the window, or that
+        finished a job within it."""
+        cutoff = self._now() - timedelta(seconds=within_seconds)
+        with self._lock:
+            return len(
+                {
+                    j.worker_id
+                    for j in self._jobs.values()
+                    if j.worker_id is not None
+                    and (
+                        (
+                            j.status is JobStatus.RUNNING
+                            and j.lease_expires_at is not None
+                            and j.lease_expires_at >= cutoff
+                        )
+                        or (j.finished_at is not None and j.finished_at >= cutoff)
+                    )
+                }
+            )
+
+    def ping(self) -> None:
+        """Always reachable."""
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+def _copy(job: Job) -> Job:
+    return replace(job, params=copy.deepcopy(job.params))

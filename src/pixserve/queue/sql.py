@@ -1,0 +1,316 @@
+"""``SqlJobStore``: the job queue in a SQL database (SQLite today, PostgreSQL next).
+
+Every state change is one guarded statement; worker calls match ``id``, ``status =
+'running'`` and ``worker_id`` so a worker that lost its lease changes nothing. Write
+transactions begin with ``BEGIN IMMEDIATE`` on SQLite (see :mod:`pixserve.queue.engine`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    and_,
+    case,
+    delete,
+    func,
+    insert,
+    literal,
+    null,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+
+from pixserve.core.errors import Unavailable
+from pixserve.domain.job import Job, JobStatus, NewJob
+from pixserve.queue.claim import claim_oldest, requeue_expired
+from pixserve.queue.clock import Clock, read_clock, utc_now
+from pixserve.queue.columns import UtcDateTime
+from pixserve.queue.engine import WRITE, create_job_engine
+from pixserve.queue.rows import job_from_row, new_job_values
+from pixserve.queue.tables import jobs
+
+_QUEUED = JobStatus.QUEUED.value
+_RUNNING = JobStatus.RUNNING.value
+_SUCCEEDED = JobStatus.SUCCEEDED.value
+_FAILED = JobStatus.FAILED.value
+_CANCELED = JobStatus.CANCELED.value
+#: Statuses ``cancel`` acts on, read off the status machine.
+_CANCELABLE = sorted(s.value for s in JobStatus if s.can_become(JobStatus.CANCELED))
+
+
+class SqlJobStore:
+    """A :class:`~pixserve.queue.store.JobStore` on SQLAlchemy Core.
+
+    The schema must exist: run :func:`pixserve.queue.migrate.upgrade` first (or open the
+    store with ``open_job_store(url, migrate=True)``). ``clock`` returns the current aware
+    time; tests inject one to expire leases without sleeping. Database connection failures
+    raise :class:`Unavailable`.
+    """
+
+    def __init__(
+        self, database_url: str, *, clock: Clock = utc_now, busy_timeout: float = 10.0
+    ) -> None:
+        self._engine = create_job_engine(database_url, busy_timeout=busy_timeout)
+        self._writer = self._engine.execution_options(**{WRITE: True})
+        self._clock = clock
+
+    def __repr__(self) -> str:
+        return f"SqlJobStore({self._engine.url.render_as_string(hide_password=True)!r})"
+
+    def _now(self) -> datetime:
+        return read_clock(self._clock)
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        with _unavailable_on_db_errors(), self._writer.begin() as connection:
+            yield connection
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        with _unavailable_on_db_errors(), self._engine.connect() as connection:
+            yield connection
+
+    def enqueue(self, new: NewJob) -> Job:
+        """Insert a queued job and return it; ``ValueError`` if the id is taken."""
+        values = new_job_values(new, self._now())
+        try:
+            with self._write() as conn:
+                row = conn.execute(insert(jobs).values(values).returning(*jobs.c)).mappings().one()
+        except IntegrityError as exc:
+            raise ValueError(f"a job with id {new.id!r} already exists") from exc
+        return job_from_row(row)
+
+    def get(self, job_id: str) -> Job | None:
+        """The job with this id, or None."""
+        with self._read() as conn:
+            row = conn.execute(select(jobs).where(jobs.c.id == job_id)).mappings().first()
+        return None if row is None else job_from_row(row)
+
+    def claim(
+        self,
+        worker_id: str,
+        *,
+        lease_seconds: float,
+        styles: Collection[str] | None = None,
+        limit: int = 1,
+    ) -> list[Job]:
+        """Requeue expired leases, then take up to ``limit`` oldest queued jobs of one style.
+
+        Claimed jobs are returned oldest first; ``progress`` restarts at 0 and ``started_at``
+        is the start of this attempt.
+        """
+        if limit < 1 or (styles is not None and not styles):
+            return []
+        now = self._now()
+        with self._write() as conn:
+            conn.execute(requeue_expired(now))
+            stmt = claim_oldest(
+                worker_id, now=now, lease_seconds=lease_seconds, styles=styles, limit=limit
+            )
+            rows = conn.execute(stmt).mappings().all()
+        claimed = [job_from_row(row) for row in rows]
+        # RETURNING gives rows in no promised order.
+        claimed.sort(key=lambda job: (job.created_at, job.id))
+        return claimed
+
+    def _update_owned(self, job_id: str, worker_id: str, values: dict[str, object]) -> bool:
+        """Apply ``values`` if ``worker_id`` still runs the job; whether it did."""
+        stmt = (
+            update(jobs)
+            .where(jobs.c.id == job_id, jobs.c.status == _RUNNING, jobs.c.worker_id == worker_id)
+            .values(**values)
+        )
+        with self._write() as conn:
+            return conn.execute(stmt).rowcount == 1
+
+    def heartbeat(
+        self, job_id: str, worker_id: str, *, lease_seconds: float, progress: float | None = None
+    ) -> bool:
+        """Renew the lease (and record progress, clamped to 0–1); False if the job is lost."""
+        now = self._now()
+        values: dict[str, object] = {
+            "lease_expires_at": now + timedelta(seconds=lease_seconds),
+            "updated_at": now,
+        }
+        if progress is not None:
+            values["progress"] = min(max(float(progress), 0.0), 1.0)
+        return self._update_owned(job_id, worker_id, values)
+
+    def succeed(self, job_id: str, worker_id: str, *, result_key: str, content_type: str) -> bool:
+        """Mark the job succeeded with its result (clearing older errors); False if lost."""
+        now = self._now()
+        return self._update_owned(
+            job_id,
+            worker_id,
+            {
+                "status": _SUCCEEDED,
+                "result_key": result_key,
+                "result_content_type": content_type,
+                "progress": 1.0,
+                "error_code": None,
+                "error_message": None,
+                "lease_expires_at": None,
+                "finished_at": now,
+                "updated_at": now,
+            },
+        )
+
+    def fail(self, job_id: str, worker_id: str, *, code: str, message: str) -> bool:
+        """Mark the job failed for good; False if the worker lost it."""
+        now = self._now()
+        return self._update_owned(
+            job_id,
+            worker_id,
+            {
+                "status": _FAILED,
+                "error_code": code,
+                "error_message": message,
+                "lease_expires_at": None,
+                "finished_at": now,
+                "updated_at": now,
+            },
+        )
+
+    def retry(self, job_id: str, worker_id: str, *, code: str, message: str) -> bool:
+        """Back to ``queued`` if attempts remain, else ``failed``; records the error either way."""
+        now = self._now()
+        spent = jobs.c.attempts >= jobs.c.max_attempts
+        return self._update_owned(
+            job_id,
+            worker_id,
+            {
+                "status": case((spent, _FAILED), else_=_QUEUED),
+                "worker_id": case((spent, jobs.c.worker_id), else_=null()),
+                "finished_at": case((spent, literal(now, UtcDateTime())), else_=null()),
+                "error_code": code,
+                "error_message": message,
+                "lease_expires_at": None,
+                "updated_at": now,
+            },
+        )
+
+    def release(self, job_id: str, worker_id: str) -> bool:
+        """Hand the job back to the queue, giving back the attempt it was spending."""
+        return self._update_owned(
+            job_id,
+            worker_id,
+            {
+                "status": _QUEUED,
+                "attempts": jobs.c.attempts - 1,
+                "worker_id": None,
+                "lease_expires_at": None,
+                "progress": 0.0,
+                "updated_at": self._now(),
+            },
+        )
+
+    def cancel(self, job_id: str) -> Job | None:
+        """Cancel a queued or running job; a finished one comes back unchanged; None if absent."""
+        now = self._now()
+        stmt = (
+            update(jobs)
+            .where(jobs.c.id == job_id, jobs.c.status.in_(_CANCELABLE))
+            .values(status=_CANCELED, lease_expires_at=None, finished_at=now, updated_at=now)
+            .returning(*jobs.c)
+        )
+        with self._write() as conn:
+            row = conn.execute(stmt).mappings().first()
+            if row is None:
+                row = conn.execute(select(jobs).where(jobs.c.id == job_id)).mappings().first()
+        return None if row is None else job_from_row(row)
+
+    def delete(self, job_id: str) -> bool:
+        """Remove the job's row; False if there was none."""
+        with self._write() as conn:
+            return conn.execute(delete(jobs).where(jobs.c.id == job_id)).rowcount == 1
+
+    def position(self, job_id: str) -> int | None:
+        """Queued jobs (of any style) ahead of this one in claim order; None unless queued."""
+        with self._read() as conn:
+            row = conn.execute(
+                select(jobs.c.status, jobs.c.created_at).where(jobs.c.id == job_id)
+            ).first()
+            if row is None or row.status != _QUEUED:
+                return None
+            ahead: ColumnElement[bool] = or_(
+                jobs.c.created_at < row.created_at,
+                and_(jobs.c.created_at == row.created_at, jobs.c.id < job_id),
+            )
+            count = conn.execute(
+                select(func.count()).select_from(jobs).where(jobs.c.status == _QUEUED, ahead)
+            ).scalar_one()
+        return int(count)
+
+    def counts(self) -> dict[tuple[str, JobStatus], int]:
+        """Number of jobs per (style, status); pairs with no jobs are absent."""
+        stmt = select(jobs.c.style, jobs.c.status, func.count()).group_by(
+            jobs.c.style, jobs.c.status
+        )
+        with self._read() as conn:
+            rows = conn.execute(stmt).all()
+        return {(style, JobStatus(status)): int(n) for style, status, n in rows}
+
+    def queued_count(self) -> int:
+        """Number of queued jobs, all styles."""
+        stmt = select(func.count()).select_from(jobs).where(jobs.c.status == _QUEUED)
+        with self._read() as conn:
+            return int(conn.execute(stmt).scalar_one())
+
+    def average_run_seconds(self, style: str | None = None, sample: int = 50) -> float | None:
+        """Mean of ``finished_at - started_at`` over the last ``sample`` succeeded jobs."""
+        stmt = select(jobs.c.started_at, jobs.c.finished_at).where(
+            jobs.c.status == _SUCCEEDED,
+            jobs.c.started_at.is_not(None),
+            jobs.c.finished_at.is_not(None),
+        )
+        if style is not None:
+            stmt = stmt.where(jobs.c.style == style)
+        stmt = stmt.order_by(jobs.c.finished_at.desc()).limit(max(sample, 1))
+        with self._read() as conn:
+            rows = conn.execute(stmt).all()
+        if not rows:
+            return None
+        return sum((f - s).total_seconds() for s, f in rows) / len(rows)
+
+    def active_workers(self, within_seconds: float = 300.0) -> int:
+        """Distinct workers holding a lease that ran until within the window, or that
+        finished a job within it."""
+        cutoff = self._now() - timedelta(seconds=within_seconds)
+        stmt = select(func.count(jobs.c.worker_id.distinct())).where(
+            jobs.c.worker_id.is_not(None),
+            or_(
+                and_(jobs.c.status == _RUNNING, jobs.c.lease_expires_at >= cutoff),
+                jobs.c.finished_at >= cutoff,
+            ),
+        )
+        with self._read() as conn:
+            return int(conn.execute(stmt).scalar_one())
+
+    def ping(self) -> None:
+        """Raise ``Unavailable`` if the database cannot be reached."""
+        with self._read() as conn:
+            conn.exec_driver_sql("SELECT 1")
+
+    def close(self) -> None:
+        """Close every pooled connection."""
+        self._engine.dispose()
+
+
+@contextmanager
+def _unavailable_on_db_errors() -> Iterator[None]:
+    """Turn connection-level database failures into :class:`Unavailable`."""
+    try:
+        yield
+    except OperationalError as exc:
+        raise Unavailable(f"the job database is unavailable: {exc.orig}") from exc
+    except DBAPIError as exc:
+        if exc.connection_invalidated:
+            raise Unavailable(f"lost the connection to the job database: {exc.orig}") from exc
+        raise

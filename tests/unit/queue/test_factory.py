@@ -1,0 +1,42 @@
+"""``open_job_store`` picks the store from the URL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pixserve.core.errors import PixserveError
+from pixserve.domain import NewJob
+from pixserve.queue import MemoryJobStore, SqlJobStore, current_revision, open_job_store
+
+
+def test_memory() -> None:
+    assert isinstance(open_job_store("memory://"), MemoryJobStore)
+
+
+def test_sqlite_with_migration(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/data/jobs.db"
+    store = open_job_store(url, migrate=True)
+    assert isinstance(store, SqlJobStore)
+    assert current_revision(url) == "0001"
+    job = store.enqueue(NewJob(style="s", input_key="k"))
+    assert store.get(job.id) == job
+    store.close()
+
+
+@pytest.mark.parametrize("url", ["", "mysql://u@h/db", "not a url"])
+def test_unsupported(url: str) -> None:
+    with pytest.raises(PixserveError):
+        open_job_store(url)
+
+
+def test_postgres_without_driver_is_a_clear_error() -> None:
+    pytest.importorskip("sqlalchemy")
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        with pytest.raises(PixserveError, match="psycopg"):
+            open_job_store("postgresql://u:p@localhost:1/pixserve")
+    else:
+        pytest.skip("psycopg is installed")
