@@ -1,0 +1,86 @@
+"""``OnnxEngine``: an :class:`~pixserve.inference.engine.Engine` backed by ONNX Runtime on CPU."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+
+from pixserve.core.errors import BundleError, ModelError
+
+PROVIDER = "CPUExecutionProvider"
+
+# ONNX element types an input may declare and the numpy type we feed it.
+_INPUT_TYPES = {
+    "tensor(float)": np.float32,
+    "tensor(float16)": np.float16,
+    "tensor(double)": np.float64,
+}
+
+
+class OnnxEngine:
+    """Runs one ``.onnx`` file with ONNX Runtime's CPU provider.
+
+    Loading happens in the constructor, so a broken file fails where the bundle is known.
+    A session may be shared by threads: ONNX Runtime's ``run`` is thread-safe.
+    """
+
+    def __init__(self, path: Path | str, *, threads: int | None = None) -> None:
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise BundleError(f"{self.path}: model file not found")
+        options = ort.SessionOptions()
+        options.log_severity_level = 3  # errors only; warnings about unused nodes are noise
+        if threads is not None:
+            if threads < 1:
+                raise ValueError("threads must be ≥ 1")
+            options.intra_op_num_threads = threads
+            options.inter_op_num_threads = 1
+        try:
+            self._session = ort.InferenceSession(
+                str(self.path), sess_options=options, providers=[PROVIDER]
+            )
+        except Exception as exc:  # onnxruntime raises its own untyped exception classes
+            raise BundleError(
+                f"{self.path}: not a loadable ONNX model: {_first_line(exc)}"
+            ) from exc
+        inputs = self._session.get_inputs()
+        if len(inputs) != 1:
+            raise BundleError(
+                f"{self.path}: the model must have exactly one input, has {len(inputs)}"
+            )
+        self.input_name: str = inputs[0].name
+        self.input_shape: tuple[int | str | None, ...] = tuple(inputs[0].shape)
+        dtype = _INPUT_TYPES.get(inputs[0].type)
+        if dtype is None:
+            raise BundleError(f"{self.path}: input type {inputs[0].type} is not a float tensor")
+        self._dtype = dtype
+
+    @property
+    def name(self) -> str:
+        """``onnxruntime/CPUExecutionProvider``."""
+        return f"onnxruntime/{PROVIDER}"
+
+    def run(self, batch: np.ndarray) -> np.ndarray:
+        """Run the model on ``batch`` (N, ...) and return its first output as float32.
+
+        Raises :class:`ModelError` when ONNX Runtime refuses the input or fails while running.
+        """
+        try:
+            outputs = self._session.run(
+                None, {self.input_name: batch.astype(self._dtype, copy=False)}
+            )
+        except Exception as exc:
+            raise ModelError(
+                f"model {self.path.name} failed on input {tuple(batch.shape)}: {_first_line(exc)}"
+            ) from exc
+        return np.asarray(outputs[0], dtype=np.float32)
+
+    def __repr__(self) -> str:
+        return f"OnnxEngine({str(self.path)!r})"
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

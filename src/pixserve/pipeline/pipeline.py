@@ -1,0 +1,84 @@
+"""``Pipeline``: the steps one style applies to an image, and ``build_pipeline`` to make one."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from pixserve.domain import Crop
+from pixserve.inference import EngineCache
+from pixserve.pipeline.operators import OPERATORS
+from pixserve.pipeline.steps import (
+    CropStep,
+    Frame,
+    LimitSize,
+    OnnxModelStep,
+    OperatorStep,
+    Step,
+    make_post_step,
+)
+from pixserve.pipeline.style import Kind, Style
+
+Progress = Callable[[float], None]
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    """An ordered list of steps for one style. Immutable, so threads may share one."""
+
+    style: Style
+    steps: tuple[Step, ...]
+
+    @property
+    def names(self) -> list[str]:
+        """The step names in order, e.g. ``["crop", "limit_size", "model", "sharpen"]``."""
+        return [step.name for step in self.steps]
+
+    def run(
+        self,
+        pixels: np.ndarray,
+        *,
+        crop: Crop | None = None,
+        progress: Progress | None = None,
+    ) -> np.ndarray:
+        """Apply every step to ``pixels`` (upright RGB uint8, H×W×3) and return the result.
+
+        ``crop`` is a rectangle in ``pixels``; one reaching outside raises
+        :class:`~pixserve.core.errors.InvalidCrop`. ``progress`` receives increasing fractions
+        in [0, 1], starting at 0.0 and ending at exactly 1.0.
+        """
+        if pixels.ndim != 3 or pixels.shape[2] != 3 or pixels.dtype != np.uint8:
+            raise ValueError(
+                f"pipelines take RGB uint8 (H, W, 3), got {pixels.dtype} {pixels.shape}"
+            )
+        total = sum(step.weight for step in self.steps)
+        done = 0.0
+        if progress is not None:
+            progress(0.0)
+        frame = Frame(pixels=pixels, source_shape=(pixels.shape[0], pixels.shape[1]), crop=crop)
+        for i, step in enumerate(self.steps):
+            frame = step(frame)
+            done += step.weight
+            if progress is not None:
+                progress(1.0 if i == len(self.steps) - 1 else min(done / total, 1.0))
+        return frame.pixels
+
+
+def build_pipeline(style: Style, engines: EngineCache) -> Pipeline:
+    """The pipeline for ``style``: crop → limit size → model → post steps.
+
+    An ONNX style's model is loaded (once, through ``engines``) here, not on the first image.
+    """
+    steps: list[Step] = [CropStep(), LimitSize(style.max_side), _model_step(style, engines)]
+    steps.extend(make_post_step(spec.name, dict(spec.params)) for spec in style.post)
+    return Pipeline(style=style, steps=tuple(steps))
+
+
+def _model_step(style: Style, engines: EngineCache) -> Step:
+    if style.kind is Kind.ONNX:
+        assert style.model is not None  # load_bundle guarantees it for kind = "onnx"
+        return OnnxModelStep(engines.get(style.model.path), style.model)
+    assert style.builtin is not None
+    return OperatorStep(OPERATORS[style.builtin.operator], style.builtin.params)

@@ -1,0 +1,68 @@
+"""``Renderer``: runs styles by name, building each style's pipeline once and keeping it."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+import numpy as np
+
+from pixserve.core.errors import PixserveError, Unavailable
+from pixserve.domain import Crop
+from pixserve.inference import EngineCache
+from pixserve.pipeline.catalog import Catalog
+from pixserve.pipeline.pipeline import Pipeline, Progress, build_pipeline
+
+log = logging.getLogger(__name__)
+
+
+class Renderer:
+    """The catalog's styles, ready to run. Thread-safe; share one per process.
+
+    Pipelines are built on first use, or all at once by :meth:`warm` (which loads every
+    ONNX model, so the first request does not pay for it).
+    """
+
+    def __init__(self, catalog: Catalog, engines: EngineCache | None = None) -> None:
+        self.catalog = catalog
+        self.engines = engines if engines is not None else EngineCache()
+        self._pipelines: dict[str, Pipeline] = {}
+        self._lock = threading.Lock()
+        self._warmed = False
+
+    def pipeline(self, style: str) -> Pipeline:
+        """The pipeline of ``style``; raises ``UnknownStyle``, ``BundleError`` for a bad model."""
+        found = self._pipelines.get(style)
+        if found is not None:
+            return found
+        built = build_pipeline(self.catalog.get(style), self.engines)
+        with self._lock:
+            return self._pipelines.setdefault(style, built)
+
+    def render(
+        self,
+        style: str,
+        pixels: np.ndarray,
+        *,
+        crop: Crop | None = None,
+        progress: Progress | None = None,
+    ) -> np.ndarray:
+        """Run ``style`` on ``pixels`` (upright RGB uint8); see :meth:`Pipeline.run`."""
+        return self.pipeline(style).run(pixels, crop=crop, progress=progress)
+
+    def warm(self) -> list[str]:
+        """Build every style's pipeline now; return the names of styles that failed (logged)."""
+        failed = []
+        for style in self.catalog:
+            try:
+                self.pipeline(style.name)
+            except PixserveError as exc:
+                log.error("style %r cannot run: %s", style.name, exc.message)
+                failed.append(style.name)
+        self._warmed = True
+        return failed
+
+    def check_warm(self) -> None:
+        """Readiness probe: raise ``Unavailable`` until :meth:`warm` has run."""
+        if not self._warmed:
+            raise Unavailable("models are still loading")

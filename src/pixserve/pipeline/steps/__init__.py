@@ -1,0 +1,22 @@
+"""Pipeline steps: crop, size limit, the model, and the registered post steps."""
+
+from pixserve.pipeline.steps.base import Frame, Step
+from pixserve.pipeline.steps.crop import CropStep
+from pixserve.pipeline.steps.limit_size import LimitSize
+from pixserve.pipeline.steps.onnx_model import OnnxModelStep
+from pixserve.pipeline.steps.operator import OperatorStep
+from pixserve.pipeline.steps.post import ResizeToInput, Sharpen
+from pixserve.pipeline.steps.registry import POST_STEPS, make_post_step
+
+__all__ = [
+    "POST_STEPS",
+    "CropStep",
+    "Frame",
+    "LimitSize",
+    "OnnxModelStep",
+    "OperatorStep",
+    "ResizeToInput",
+    "Sharpen",
+    "Step",
+    "make_post_step",
+]

@@ -1,0 +1,48 @@
+"""The ``Step`` contract and the ``Frame`` that steps pass along."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Protocol
+
+import numpy as np
+
+from pixserve.domain import Crop
+
+
+@dataclass(frozen=True)
+class Frame:
+    """The image travelling through a pipeline and what later steps need to know about it.
+
+    ``source_shape`` is the (height, width) the caller asked about: the crop, or the whole
+    image, before any resizing; ``resize_to_input`` brings the result back to it.
+    """
+
+    pixels: np.ndarray  # (H, W, 3) uint8 RGB
+    source_shape: tuple[int, int]
+    crop: Crop | None = None
+
+    def with_pixels(self, pixels: np.ndarray) -> Frame:
+        """A copy of this frame holding ``pixels``."""
+        return replace(self, pixels=pixels)
+
+
+class Step(Protocol):
+    """One stage of a pipeline: takes a frame, returns the next one.
+
+    ``weight`` is the step's rough share of the run time; progress advances by it.
+    """
+
+    @property
+    def name(self) -> str:
+        """The step's name as shown in ``Pipeline.names`` (for post steps: its registry key)."""
+        ...
+
+    @property
+    def weight(self) -> float:
+        """Relative cost, > 0."""
+        ...
+
+    def __call__(self, frame: Frame) -> Frame:
+        """Transform ``frame``; the pixels stay RGB uint8 (H, W, 3)."""
+        ...

@@ -1,0 +1,94 @@
+"""``Style``: one entry of the catalog, as read from its bundle's ``style.toml``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+
+class Kind(StrEnum):
+    """What turns the image into the style: a classical operator or an ONNX model."""
+
+    BUILTIN = "builtin"
+    ONNX = "onnx"
+
+
+class Layout(StrEnum):
+    """Axis order of the model's input and output tensors."""
+
+    NCHW = "NCHW"
+    NHWC = "NHWC"
+
+
+class ValueRange(StrEnum):
+    """The range of pixel values the model takes and gives."""
+
+    UNIT = "0..1"
+    SIGNED = "-1..1"
+    BYTE = "0..255"
+
+
+class Channels(StrEnum):
+    """The channel order the model takes and gives."""
+
+    RGB = "RGB"
+    BGR = "BGR"
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """The ``[model]`` table of an ONNX style: where the model is and what it expects."""
+
+    path: Path
+    layout: Layout = Layout.NCHW
+    range: ValueRange = ValueRange.SIGNED
+    channels: Channels = Channels.RGB
+    size_multiple: int = 1
+    scale: int = 1
+
+
+@dataclass(frozen=True)
+class OperatorSpec:
+    """The ``[builtin]`` table: the operator's registry name and its parsed parameters."""
+
+    operator: str
+    params: Any
+
+
+@dataclass(frozen=True)
+class StepSpec:
+    """One entry of ``[pipeline] post``: a post-step registry name and its parameters."""
+
+    name: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Style:
+    """A style the service offers. Build it with :func:`pixserve.pipeline.load_bundle`."""
+
+    name: str
+    title: str
+    description: str
+    kind: Kind
+    fast: bool
+    max_side: int
+    path: Path
+    thumbnail: Path | None = None
+    model: ModelSpec | None = None
+    builtin: OperatorSpec | None = None
+    post: tuple[StepSpec, ...] = ()
+
+    def info(self) -> dict[str, Any]:
+        """The style as the HTTP catalog shows it (the web layer adds the thumbnail URL)."""
+        return {
+            "name": self.name,
+            "title": self.title,
+            "description": self.description,
+            "kind": self.kind.value,
+            "fast": self.fast,
+            "limits": {"max_side": self.max_side},
+        }

@@ -1,0 +1,64 @@
+"""Between pipeline images (RGB uint8, H×W×3) and a model's tensors, as its bundle declares."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from pixserve.core.errors import ModelError
+from pixserve.pipeline.style import Channels, Layout, ModelSpec, ValueRange
+
+# value = pixel * scale + offset, pixel in 0..255
+_AFFINE: dict[ValueRange, tuple[float, float]] = {
+    ValueRange.UNIT: (1.0 / 255.0, 0.0),
+    ValueRange.SIGNED: (2.0 / 255.0, -1.0),
+    ValueRange.BYTE: (1.0, 0.0),
+}
+
+
+def to_tensor(rgb: np.ndarray, spec: ModelSpec) -> np.ndarray:
+    """A float32 batch of one: channel order, value range, reflect padding, then layout."""
+    pixels = rgb[..., ::-1] if spec.channels is Channels.BGR else rgb
+    scale, offset = _AFFINE[spec.range]
+    x = pixels.astype(np.float32) * np.float32(scale) + np.float32(offset)
+    h, w = x.shape[:2]
+    m = spec.size_multiple
+    pad_h, pad_w = -h % m, -w % m
+    if pad_h or pad_w:
+        # Reflection avoids the hard edge that zero padding would feed to the model.
+        x = np.pad(x, ((0, pad_h), (0, pad_w), (0, 0)), mode="reflect")
+    if spec.layout is Layout.NCHW:
+        x = x.transpose(2, 0, 1)  # (3, H', W')
+    return np.ascontiguousarray(x[None])  # (1, ...)
+
+
+def from_tensor(output: np.ndarray, spec: ModelSpec, input_shape: tuple[int, ...]) -> np.ndarray:
+    """Undo :func:`to_tensor` on the model's output: an RGB uint8 image of input size × scale.
+
+    Raises :class:`ModelError` when the output does not have the shape the bundle promised.
+    """
+    want_h, want_w = input_shape[0] * spec.scale, input_shape[1] * spec.scale
+    if output.ndim == 3:
+        output = output[None]  # a model that drops the batch axis for a batch of one
+    if output.ndim != 4 or output.shape[0] < 1:
+        raise ModelError(f"model output has shape {output.shape}, expected a 4-D image batch")
+    img = output[0]
+    if spec.layout is Layout.NCHW:
+        img = img.transpose(1, 2, 0)  # (H', W', C)
+    channels = img.shape[2]
+    if channels == 1:
+        img = np.repeat(img, 3, axis=2)
+    elif channels != 3:
+        raise ModelError(
+            f"model output has {channels} channels ({spec.layout.value} {output.shape}), expected 3"
+        )
+    if img.shape[0] < want_h or img.shape[1] < want_w:
+        raise ModelError(
+            f"model output is {img.shape[1]}×{img.shape[0]}, expected at least "
+            f"{want_w}×{want_h} (input × scale {spec.scale}); check [model] scale"
+        )
+    img = img[:want_h, :want_w]
+    scale, offset = _AFFINE[spec.range]
+    pixels = (img - np.float32(offset)) / np.float32(scale)
+    if spec.channels is Channels.BGR:
+        pixels = pixels[..., ::-1]
+    return np.ascontiguousarray(np.clip(np.rint(pixels), 0, 255).astype(np.uint8))

@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+
+from pixserve.core.errors import BundleError, UnknownStyle
+from pixserve.pipeline import BUILTIN_DIR, Catalog, Kind
+from tests.unit.pipeline.bundles import builtin_toml, write_bundle
+
+BUILTINS = {"cartoon", "pencil", "pencil-color", "watercolor", "oil"}
+
+
+def test_builtins_are_all_there_with_thumbnails() -> None:
+    catalog = Catalog.load([], strict=True)
+    assert set(catalog.names()) == BUILTINS
+    assert len(catalog) == len(BUILTINS)
+    for style in catalog:
+        assert style.kind is Kind.BUILTIN
+        assert style.path.parent == BUILTIN_DIR
+        assert style.thumbnail is not None
+        assert 0 < style.thumbnail.stat().st_size < 40_000
+        assert style.info()["limits"]["max_side"] == style.max_side
+
+
+def test_user_bundle_overrides_builtin_and_adds_new(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    write_bundle(tmp_path, "my-cartoon", builtin_toml("cartoon", extra='title = "Mine"'))
+    write_bundle(tmp_path, "sketchy", builtin_toml("sketchy", operator="pencil"))
+    with caplog.at_level(logging.WARNING):
+        catalog = Catalog.load([tmp_path])
+    assert catalog.get("cartoon").title == "Mine"
+    assert catalog.get("cartoon").path == tmp_path / "my-cartoon"
+    assert "sketchy" in catalog
+    assert len(catalog) == len(BUILTINS) + 1
+    assert any("overrides" in r.message and r.levelno == logging.WARNING for r in caplog.records)
+
+
+def test_later_folder_wins(tmp_path: Path) -> None:
+    write_bundle(tmp_path / "a", "s", builtin_toml("s", extra='title = "A"'))
+    write_bundle(tmp_path / "b", "s", builtin_toml("s", extra='title = "B"'))
+    assert Catalog.load([tmp_path / "a", tmp_path / "b"]).get("s").title == "B"
+
+
+def test_broken_user_bundle_is_skipped_and_logged(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    write_bundle(tmp_path, "broken", builtin_toml("broken", operator="nope"))
+    write_bundle(tmp_path, "fine", builtin_toml("fine"))
+    (tmp_path / "not-a-bundle").mkdir()
+    with caplog.at_level(logging.ERROR):
+        catalog = Catalog.load([tmp_path])
+    assert "fine" in catalog
+    assert "broken" not in catalog
+    assert any("broken" in r.getMessage() and r.levelno == logging.ERROR for r in caplog.records)
+
+
+def test_strict_raises_on_a_broken_bundle(tmp_path: Path) -> None:
+    write_bundle(tmp_path, "broken", builtin_toml("broken", operator="nope"))
+    with pytest.raises(BundleError, match="unknown operator 'nope'"):
+        Catalog.load([tmp_path], strict=True)
+
+
+def test_missing_extra_folder(tmp_path: Path) -> None:
+    assert set(Catalog.load([tmp_path / "nowhere"]).names()) == BUILTINS
+    with pytest.raises(BundleError, match="does not exist"):
+        Catalog.load([tmp_path / "nowhere"], strict=True)
+
+
+def test_unknown_style_names_it() -> None:
+    catalog = Catalog.load([])
+    with pytest.raises(UnknownStyle, match="'picasso'"):
+        catalog.get("picasso")
+    assert "picasso" not in catalog
+    assert 42 not in catalog

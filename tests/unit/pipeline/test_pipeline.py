@@ -1,0 +1,104 @@
+"""Pipelines of built-in styles: step order, crop, size limit, post steps, progress."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pixserve.core.errors import InvalidCrop
+from pixserve.domain import Crop
+from pixserve.inference import EngineCache
+from pixserve.pipeline import Catalog, build_pipeline, load_bundle
+from pixserve.pipeline.steps import Frame, ResizeToInput, Sharpen
+from tests.unit.pipeline.bundles import builtin_toml, write_bundle
+
+
+@pytest.fixture(scope="module")
+def catalog() -> Catalog:
+    return Catalog.load([], strict=True)
+
+
+def test_every_builtin_runs_through_its_pipeline(catalog: Catalog, chelsea: np.ndarray) -> None:
+    engines = EngineCache()
+    for style in catalog:
+        pipeline = build_pipeline(style, engines)
+        assert pipeline.names == ["crop", "limit_size", "model"]
+        out = pipeline.run(chelsea)
+        assert out.shape == chelsea.shape
+        assert out.dtype == np.uint8
+
+
+def test_crop_then_limit_size(tmp_path: Path, astronaut: np.ndarray) -> None:
+    toml = builtin_toml("small", operator="pencil") + "[pipeline]\nmax_side = 100\n"
+    style = load_bundle(write_bundle(tmp_path, "small", toml))
+    out = build_pipeline(style, EngineCache()).run(astronaut, crop=Crop(10, 20, 300, 150))
+    assert out.shape == (50, 100, 3)
+
+
+def test_crop_selects_the_region(catalog: Catalog, astronaut: np.ndarray) -> None:
+    pipeline = build_pipeline(catalog.get("pencil"), EngineCache())
+    crop = Crop(x=37, y=11, w=101, h=53)
+    out = pipeline.run(astronaut, crop=crop)
+    assert out.shape == (53, 101, 3)
+    direct = pipeline.run(np.ascontiguousarray(astronaut[11:64, 37:138]))
+    np.testing.assert_array_equal(out, direct)
+
+
+@pytest.mark.parametrize(
+    "crop",
+    [Crop(0, 0, 385, 10), Crop(300, 0, 85, 10), Crop(0, 380, 10, 5), Crop(-1, 0, 5, 5)],
+)
+def test_crop_outside_the_image_is_refused(
+    catalog: Catalog, astronaut: np.ndarray, crop: Crop
+) -> None:
+    pipeline = build_pipeline(catalog.get("pencil"), EngineCache())
+    with pytest.raises(InvalidCrop) as info:
+        pipeline.run(astronaut, crop=crop)
+    assert "384×384" in info.value.message
+
+
+def test_progress_increases_and_ends_at_one(catalog: Catalog, chelsea: np.ndarray) -> None:
+    seen: list[float] = []
+    build_pipeline(catalog.get("cartoon"), EngineCache()).run(chelsea, progress=seen.append)
+    assert len(seen) >= 3
+    assert seen[0] == 0.0
+    assert seen[-1] == 1.0
+    assert all(b > a for a, b in itertools.pairwise(seen))
+    assert all(0.0 <= p <= 1.0 for p in seen)
+
+
+def test_post_steps_are_listed_and_applied(tmp_path: Path, chelsea: np.ndarray) -> None:
+    post = '[{ step = "sharpen", amount = 1.5 }, "resize_to_input"]'
+    toml = (
+        builtin_toml("crisp", operator="watercolor")
+        + f"[pipeline]\nmax_side = 128\npost = {post}\n"
+    )
+    style = load_bundle(write_bundle(tmp_path, "crisp", toml))
+    pipeline = build_pipeline(style, EngineCache())
+    assert pipeline.names == ["crop", "limit_size", "model", "sharpen", "resize_to_input"]
+    out = pipeline.run(chelsea, crop=Crop(0, 0, 301, 211))
+    assert out.shape == (211, 301, 3)  # back to the crop's size after max_side shrank it
+
+
+def test_sharpen_adds_contrast_at_edges() -> None:
+    pixels = np.zeros((20, 20, 3), np.uint8)
+    pixels[:, 10:] = 200
+    frame = Frame(pixels=pixels, source_shape=(20, 20))
+    out = Sharpen(amount=1.0).__call__(frame).pixels
+    assert out[:, 10].min() > 200  # overshoot on the bright side
+    assert out[:, 9].max() == 0  # clipped undershoot on the dark side
+    np.testing.assert_array_equal(out[:, :5], pixels[:, :5])
+
+
+def test_resize_to_input_restores_source_shape() -> None:
+    frame = Frame(pixels=np.zeros((10, 20, 3), np.uint8), source_shape=(31, 57))
+    assert ResizeToInput()(frame).pixels.shape == (31, 57, 3)
+
+
+def test_pipeline_refuses_non_rgb(catalog: Catalog) -> None:
+    pipeline = build_pipeline(catalog.get("pencil"), EngineCache())
+    with pytest.raises(ValueError, match="RGB uint8"):
+        pipeline.run(np.zeros((10, 10, 4), np.uint8))
