@@ -1,0 +1,101 @@
+"""The composition root: builds stores, catalog, renderer, services and workers from settings.
+
+Like ``cli``, this module may import every layer; no other module does. Everything is built
+here on demand (never at import), so tests can build their own runtime or swap parts.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Collection
+from dataclasses import dataclass
+
+from fastapi import FastAPI
+
+from pixserve.core.settings import Settings
+from pixserve.inference.cache import EngineCache
+from pixserve.pipeline.catalog import Catalog
+from pixserve.pipeline.renderer import Renderer
+from pixserve.queue import migrate
+from pixserve.queue.factory import open_job_store
+from pixserve.queue.store import JobStore
+from pixserve.services import JobService, TranslateService
+from pixserve.storage.base import BlobStore
+from pixserve.storage.factory import open_blob_store
+from pixserve.web.app import create_app
+from pixserve.web.context import AppContext
+from pixserve.worker import Worker, WorkerPool
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    """One process's view of pixserve: its stores, styles, renderer and use cases."""
+
+    settings: Settings
+    jobs: JobStore
+    blobs: BlobStore
+    catalog: Catalog
+    renderer: Renderer
+    service: JobService
+    translate: TranslateService
+
+    def close(self) -> None:
+        """Release database connections."""
+        self.jobs.close()
+
+
+def build_runtime(settings: Settings, *, warm: bool = True) -> Runtime:
+    """Open the stores (upgrading the schema if ``auto_migrate``), load styles, warm models."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    url = settings.resolved_database_url
+    if settings.auto_migrate:
+        migrate.upgrade(url)
+    jobs = open_job_store(url)
+    blobs = open_blob_store(settings.resolved_storage_url)
+    catalog = Catalog.load(settings.style_dirs)
+    renderer = Renderer(catalog, EngineCache())
+    if warm:
+        renderer.warm()
+    log.info("%d styles: %s", len(catalog), ", ".join(catalog.names()))
+    return Runtime(
+        settings=settings,
+        jobs=jobs,
+        blobs=blobs,
+        catalog=catalog,
+        renderer=renderer,
+        service=JobService(jobs, blobs, catalog, settings),
+        translate=TranslateService(catalog, renderer, settings),
+    )
+
+
+def build_pool(runtime: Runtime, size: int, *, styles: Collection[str] | None = None) -> WorkerPool:
+    """``size`` workers sharing the runtime's stores and warm renderer."""
+
+    def make(_: int) -> Worker:
+        return Worker(
+            runtime.jobs, runtime.blobs, runtime.renderer, runtime.settings, styles=styles
+        )
+
+    return WorkerPool(make, size, grace_seconds=runtime.settings.shutdown_grace_seconds)
+
+
+def build_app(runtime: Runtime, *, workers: int | None = None) -> FastAPI:
+    """The web app over ``runtime``, running ``workers`` in-process workers beside it."""
+    size = runtime.settings.workers if workers is None else workers
+    background = [build_pool(runtime, size)] if size > 0 else []
+    ctx = AppContext(
+        settings=runtime.settings,
+        jobs=runtime.service,
+        translate=runtime.translate,
+        catalog=runtime.catalog,
+        checks={
+            "database": runtime.jobs.ping,
+            "storage": runtime.blobs.ping,
+            "models": runtime.renderer.check_warm,
+        },
+        background=background,
+        close=runtime.close,
+    )
+    return create_app(ctx)

@@ -1,0 +1,30 @@
+"""The ``pixserve`` command."""
+
+from __future__ import annotations
+
+import logging
+
+import click
+
+import pixserve
+from pixserve.cli import db, run, serve, styles, worker
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(pixserve.__version__, prog_name="pixserve")
+@click.option("-v", "--verbose", is_flag=True, help="Log debug messages.")
+def cli(verbose: bool) -> None:
+    """Serve image-to-image styles as a web service, or run them on files."""
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+    )
+
+
+for command in (serve.serve, worker.worker, run.run, styles.styles, db.db):
+    cli.add_command(command)
+
+
+def main() -> None:
+    """Entry point of the ``pixserve`` script."""
+    cli()

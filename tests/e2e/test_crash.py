@@ -1,0 +1,65 @@
+"""No job is lost: a server killed mid-job, and a server stopped politely mid-job."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tests.support.images import jpeg_bytes, photo
+from tests.support.models import conv_chain_model, write_onnx_bundle
+from tests.support.server import ServerProcess, wait_for_status
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def slow_env(tmp_path):
+    """A style that takes seconds, so a test can act while a job is running."""
+    styles = tmp_path / "styles"
+    write_onnx_bundle(styles, "slowpoke", conv_chain_model(layers=24), max_side=1024)
+    return {"PIXSERVE_STYLES_PATH": str(styles), "PIXSERVE_LEASE_SECONDS": "2"}
+
+
+def submit_slow(client: httpx.Client) -> str:
+    photo_bytes = jpeg_bytes(photo("astronaut").repeat(2, axis=0).repeat(2, axis=1))
+    response = client.post(
+        "/v1/jobs", files={"file": ("a.jpg", photo_bytes)}, data={"style": "slowpoke"}
+    )
+    assert response.status_code == 202, response.text
+    return response.json()["id"]
+
+
+def test_sigkill_mid_job_then_restart_the_job_still_succeeds(tmp_path, slow_env):
+    data_dir = tmp_path / "data"
+    first = ServerProcess(data_dir, env=slow_env).start()
+    try:
+        with httpx.Client(base_url=first.url, timeout=10) as client:
+            job_id = submit_slow(client)
+            running = wait_for_status(client, job_id, {"running", "succeeded"})
+            assert running["status"] == "running", "the job finished before the kill"
+    finally:
+        first.kill()
+
+    second = ServerProcess(data_dir, env=slow_env).start()
+    try:
+        with httpx.Client(base_url=second.url, timeout=10) as client:
+            done = wait_for_status(client, job_id, {"succeeded", "failed"}, timeout=120)
+            assert done["status"] == "succeeded", done
+            assert client.get(done["result_url"]).status_code == 200
+    finally:
+        assert second.terminate(), second.log()
+
+
+def test_sigterm_lets_the_running_job_finish(tmp_path, slow_env):
+    server = ServerProcess(tmp_path / "data", env=slow_env).start()
+    with httpx.Client(base_url=server.url, timeout=10) as client:
+        job_id = submit_slow(client)
+        wait_for_status(client, job_id, {"running"})
+    assert server.terminate(timeout=90), server.log()
+
+    again = ServerProcess(tmp_path / "data", env=slow_env, workers=0).start()
+    try:
+        with httpx.Client(base_url=again.url, timeout=10) as client:
+            assert client.get(f"/v1/jobs/{job_id}").json()["status"] == "succeeded"
+    finally:
+        again.terminate()
