@@ -1,0 +1,93 @@
+"""The real runtime in one process: SQLite file, local disk, real catalog and renderer."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from pixserve.bootstrap import build_pool, build_runtime
+from pixserve.cli.main import cli
+from pixserve.core.settings import Settings
+from pixserve.domain.job import JobStatus
+from pixserve.imaging import decode_image
+from pixserve.services import Submission
+from tests.support.images import jpeg_bytes, photo
+from tests.support.models import conv_chain_model, write_onnx_bundle
+
+BUILTIN = ["cartoon", "pencil", "pencil-color", "watercolor", "oil"]
+
+
+@pytest.fixture
+def runtime(tmp_path):
+    styles = tmp_path / "styles"
+    write_onnx_bundle(styles, "tiny-net", conv_chain_model(layers=2), max_side=256)
+    settings = Settings(data_dir=tmp_path / "data", styles_path=str(styles), poll_interval=0.05)
+    rt = build_runtime(settings)
+    yield rt
+    rt.close()
+
+
+def test_every_style_runs_through_queue_and_worker(runtime):
+    data = jpeg_bytes(photo("chelsea"))  # 451×300
+    ids = {
+        style: runtime.service.submit(Submission(data=data, style=style)).id
+        for style in [*BUILTIN, "tiny-net"]
+    }
+    pool = build_pool(runtime, 2)
+    pool.start()
+    try:
+        for _ in range(600):
+            statuses = {runtime.service.status(i).status for i in ids.values()}
+            if all(s.is_terminal for s in statuses):
+                break
+            pool.workers[0].stop.wait(0.05)
+    finally:
+        pool.stop(grace_seconds=10)
+
+    original = decode_image(data, max_bytes=10**8, max_pixels=10**8).pixels.astype(float)
+    for style, job_id in ids.items():
+        view = runtime.service.status(job_id)
+        assert view.status is JobStatus.SUCCEEDED, (style, view)
+        result = runtime.service.result(job_id)
+        out = decode_image(result.data, max_bytes=10**8, max_pixels=10**8)
+        expected = (256, 170) if style == "tiny-net" else (451, 300)
+        assert out.size == expected, style
+        if style != "tiny-net":
+            assert np.abs(out.pixels.astype(float) - original).mean() > 5, style
+
+
+def test_files_land_where_the_settings_say(runtime):
+    job_id = runtime.service.submit(Submission(data=jpeg_bytes(photo("coffee")), style="oil")).id
+    data_dir = runtime.settings.data_dir
+    assert (data_dir / "pixserve.db").exists()
+    assert list((data_dir / "blobs" / "jobs" / job_id).iterdir())
+
+
+def test_cli_styles_and_db_upgrade(tmp_path, monkeypatch):
+    monkeypatch.setenv("PIXSERVE_DATA_DIR", str(tmp_path))
+    runner = CliRunner()
+    listed = runner.invoke(cli, ["styles", "--json"])
+    assert listed.exit_code == 0, listed.output
+    assert {s["name"] for s in json.loads(listed.output)} >= set(BUILTIN)
+    table = runner.invoke(cli, ["styles"])
+    assert "watercolor" in table.output and "NAME" in table.output
+
+    upgraded = runner.invoke(cli, ["db", "upgrade"])
+    assert upgraded.exit_code == 0, upgraded.output
+    assert "revision" in upgraded.output
+    assert (tmp_path / "pixserve.db").exists()
+    again = runner.invoke(cli, ["db", "upgrade"])
+    assert again.exit_code == 0 and again.output == upgraded.output
+
+
+def test_cli_errors_are_one_line_not_a_traceback(tmp_path, monkeypatch):
+    monkeypatch.setenv("PIXSERVE_DATA_DIR", str(tmp_path))
+    image = tmp_path / "a.jpg"
+    image.write_bytes(jpeg_bytes(photo("coffee")))
+    result = CliRunner().invoke(cli, ["run", str(image), "--style", "nope", "--out", "o"])
+    assert result.exit_code == 1
+    assert "unknown_style" in result.output
+    assert "Traceback" not in result.output
