@@ -77,11 +77,6 @@ class Settings(BaseSettings):
         """User style folders from ``styles_path``, in search order."""
         return [Path(p) for p in self.styles_path.split(os.pathsep) if p.strip()]
 
-    @property
-    def heartbeat_seconds(self) -> float:
-        """How often a worker renews its lease: three times per lease."""
-        return self.lease_seconds / 3
-
 
 def get_settings(**overrides: object) -> Settings:
     """Build settings from the environment, with explicit ``overrides`` taking precedence."""
