@@ -14,9 +14,9 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install -q -e .
 	@touch $@
 
-# Everything the tests need, on top of the runtime install.
+# Everything the tests need, on top of the runtime install (S3 storage included).
 $(VENV)/.dev-installed: $(VENV)/.installed pyproject.toml
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q -e '.[dev,s3]'
 	@touch $@
 
 install: $(VENV)/.installed

@@ -1,7 +1,7 @@
 """The two statements of a claim: return expired leases, then take the oldest jobs.
 
 Both are single, portable SQL statements run in one write transaction (``BEGIN IMMEDIATE``
-on SQLite). The inner ``SELECT`` carries ``FOR UPDATE SKIP LOCKED``, which SQLAlchemy
+on SQLite). The batch ``SELECT`` carries ``FOR UPDATE SKIP LOCKED``, which SQLAlchemy
 renders on PostgreSQL and drops on SQLite, where the write lock already serialises claims.
 """
 
@@ -60,9 +60,12 @@ def claim_oldest(
 ) -> Update:
     """Take up to ``limit`` queued jobs of the style of the oldest eligible job.
 
-    One ``UPDATE … WHERE id IN (SELECT … ORDER BY created_at LIMIT n) RETURNING *``. The
-    outer ``status = 'queued'`` re-check keeps a job from being claimed twice on databases
-    that re-evaluate the row after waiting for a lock.
+    One ``WITH batch AS MATERIALIZED (SELECT … LIMIT n FOR UPDATE SKIP LOCKED) UPDATE …
+    WHERE id IN (SELECT id FROM batch) RETURNING *``. The batch is a materialised CTE because
+    PostgreSQL may rescan a plain ``IN (SELECT … LIMIT n FOR UPDATE SKIP LOCKED)`` once per
+    outer row; each rescan skips the rows this very statement already updated and returns new
+    ones, so the ``LIMIT`` stops holding. The outer ``status = 'queued'`` re-check keeps a job
+    from being claimed twice on databases that re-evaluate the row after waiting for a lock.
     """
     eligible = select(jobs.c.style).where(jobs.c.status == QUEUED)
     if styles is not None:
@@ -74,10 +77,12 @@ def claim_oldest(
         .order_by(*QUEUE_ORDER)
         .limit(limit)
         .with_for_update(skip_locked=True)
+        .cte("batch")
+        .prefix_with("MATERIALIZED", dialect="postgresql")
     )
     return (
         update(jobs)
-        .where(jobs.c.id.in_(batch), jobs.c.status == QUEUED)
+        .where(jobs.c.id.in_(select(batch.c.id)), jobs.c.status == QUEUED)
         .values(
             status=RUNNING,
             worker_id=worker_id,

@@ -46,7 +46,12 @@ def create_job_engine(database_url: str, *, busy_timeout: float = 10.0) -> Engin
     url = normalize_url(database_url)
     if not is_sqlite(url):
         try:
-            return create_engine(url, pool_pre_ping=True)
+            # A worker process runs a thread per worker plus one heartbeat thread per running
+            # job, each holding a connection briefly: size the pool for that. pre_ping
+            # replaces connections that a database restart killed before they are used.
+            return create_engine(
+                url, pool_pre_ping=True, pool_size=20, max_overflow=20, pool_timeout=10
+            )
         except ImportError as exc:
             raise PixserveError(
                 f"the {url.get_backend_name()} driver is not installed ({exc}); "

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from pixserve.domain.job import Job, JobStatus, NewJob
 from pixserve.queue.claim import LEASE_EXPIRED
 from pixserve.queue.clock import Clock, read_clock, utc_now
+from pixserve.queue.wakeup import Wakeup
 
 
 def _queue_order(job: Job) -> tuple[datetime, str]:
@@ -32,6 +33,7 @@ class MemoryJobStore:
         self._jobs: dict[str, Job] = {}
         self._lock = threading.RLock()
         self._clock = clock
+        self._wakeup = Wakeup()
 
     def __repr__(self) -> str:
         return f"MemoryJobStore({len(self._jobs)} jobs)"
@@ -59,7 +61,13 @@ class MemoryJobStore:
             if new.id in self._jobs:
                 raise ValueError(f"a job with id {new.id!r} already exists")
             self._jobs[new.id] = job
-            return _copy(job)
+            stored = _copy(job)
+        self._wakeup.notify()
+        return stored
+
+    def watch(self, event: threading.Event) -> Callable[[], None]:
+        """Set ``event`` whenever jobs may have become claimable; return a function to stop."""
+        return self._wakeup.watch(event)
 
     def get(self, job_id: str) -> Job | None:
         """The job with this id, or None."""
@@ -80,7 +88,8 @@ class MemoryJobStore:
             return []
         now = self._now()
         with self._lock:
-            self._requeue_expired(now)
+            if self._requeue_expired(now):
+                self._wakeup.notify()
             queued = sorted(
                 (j for j in self._jobs.values() if j.status is JobStatus.QUEUED), key=_queue_order
             )
@@ -99,7 +108,8 @@ class MemoryJobStore:
                 job.updated_at = now
             return [_copy(j) for j in batch]
 
-    def _requeue_expired(self, now: datetime) -> None:
+    def _requeue_expired(self, now: datetime) -> int:
+        requeued = 0
         for job in self._jobs.values():
             if job.status is not JobStatus.RUNNING or job.lease_expires_at is None:
                 continue
@@ -117,14 +127,25 @@ class MemoryJobStore:
             job.worker_id = None
             job.lease_expires_at = None
             job.updated_at = now
+            requeued += 1
+        return requeued
 
-    def _update_owned(self, job_id: str, worker_id: str, change: Callable[[Job], None]) -> bool:
+    def _update_owned(
+        self,
+        job_id: str,
+        worker_id: str,
+        change: Callable[[Job], None],
+        *,
+        requeues: bool = False,
+    ) -> bool:
         with self._lock:
             job = self._jobs.get(job_id)
             if job is None or job.status is not JobStatus.RUNNING or job.worker_id != worker_id:
                 return False
             change(job)
-            return True
+        if requeues:
+            self._wakeup.notify()
+        return True
 
     def heartbeat(
         self, job_id: str, worker_id: str, *, lease_seconds: float, progress: float | None = None
@@ -184,7 +205,7 @@ class MemoryJobStore:
             else:
                 job.worker_id = None
 
-        return self._update_owned(job_id, worker_id, change)
+        return self._update_owned(job_id, worker_id, change, requeues=True)
 
     def release(self, job_id: str, worker_id: str) -> bool:
         """Hand the job back to the queue, giving back the attempt it was spending."""
@@ -198,7 +219,7 @@ class MemoryJobStore:
             job.progress = 0.0
             job.updated_at = now
 
-        return self._update_owned(job_id, worker_id, change)
+        return self._update_owned(job_id, worker_id, change, requeues=True)
 
     def cancel(self, job_id: str) -> Job | None:
         """Cancel a queued or running job; a finished one comes back unchanged; None if absent."""

@@ -1,8 +1,8 @@
 """Schema migrations, run from code: no ``alembic.ini`` is needed on disk.
 
 The Alembic scripts ship inside the package (``pixserve/queue/migrations``). ``upgrade`` runs
-them in one ``BEGIN IMMEDIATE`` transaction on SQLite, so several processes starting at once
-migrate the database exactly once.
+them in one ``BEGIN IMMEDIATE`` transaction on SQLite, and under a session advisory lock on
+PostgreSQL, so several processes starting at once migrate the database exactly once.
 """
 
 from __future__ import annotations
@@ -19,6 +19,9 @@ from pixserve.core.errors import Unavailable
 from pixserve.queue.engine import WRITE, create_job_engine
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+#: The PostgreSQL advisory lock key that serialises concurrent upgrades ("pixserve" in hex).
+_PG_MIGRATION_LOCK = 0x706978736572
 
 
 def alembic_config() -> Config:
@@ -38,6 +41,11 @@ def upgrade(database_url: str, revision: str = "head") -> None:
     engine = create_job_engine(database_url)
     try:
         with engine.execution_options(**{WRITE: True}).connect() as connection:
+            if connection.dialect.name == "postgresql":
+                # Held until this connection closes; the others wait here, then find the
+                # schema up to date.
+                connection.exec_driver_sql(f"SELECT pg_advisory_lock({_PG_MIGRATION_LOCK})")
+                connection.commit()
             config = alembic_config()
             config.attributes["connection"] = connection
             command.upgrade(config, revision)

@@ -1,13 +1,18 @@
-"""``SqlJobStore``: the job queue in a SQL database (SQLite today, PostgreSQL next).
+"""``SqlJobStore``: the job queue in a SQL database (SQLite or PostgreSQL).
 
 Every state change is one guarded statement; worker calls match ``id``, ``status =
 'running'`` and ``worker_id`` so a worker that lost its lease changes nothing. Write
-transactions begin with ``BEGIN IMMEDIATE`` on SQLite (see :mod:`pixserve.queue.engine`).
+transactions begin with ``BEGIN IMMEDIATE`` on SQLite (see :mod:`pixserve.queue.engine`); on
+PostgreSQL the claim's ``FOR UPDATE SKIP LOCKED`` lets concurrent claims pass each other.
+
+Statements that make a job claimable also wake idle workers: in this process directly, and
+on PostgreSQL in every process through ``pg_notify`` (see :mod:`pixserve.queue.listen`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator
+import threading
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
@@ -25,7 +30,7 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 
 from pixserve.core.errors import Unavailable
 from pixserve.domain.job import Job, JobStatus, NewJob
@@ -33,8 +38,10 @@ from pixserve.queue.claim import claim_oldest, requeue_expired
 from pixserve.queue.clock import Clock, read_clock, utc_now
 from pixserve.queue.columns import UtcDateTime
 from pixserve.queue.engine import WRITE, create_job_engine
+from pixserve.queue.listen import CHANNEL, PgListener, libpq_conninfo
 from pixserve.queue.rows import job_from_row, new_job_values
 from pixserve.queue.tables import jobs
+from pixserve.queue.wakeup import Wakeup
 
 _QUEUED = JobStatus.QUEUED.value
 _RUNNING = JobStatus.RUNNING.value
@@ -60,6 +67,10 @@ class SqlJobStore:
         self._engine = create_job_engine(database_url, busy_timeout=busy_timeout)
         self._writer = self._engine.execution_options(**{WRITE: True})
         self._clock = clock
+        self._postgres = self._engine.dialect.name == "postgresql"
+        self._wakeup = Wakeup()
+        self._listener: PgListener | None = None
+        self._listener_lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"SqlJobStore({self._engine.url.render_as_string(hide_password=True)!r})"
@@ -77,14 +88,35 @@ class SqlJobStore:
         with _unavailable_on_db_errors(), self._engine.connect() as connection:
             yield connection
 
+    def _announce(self, conn: Connection) -> None:
+        """Inside a write that queued jobs: tell other processes once it commits."""
+        if self._postgres:
+            conn.execute(select(func.pg_notify(CHANNEL, "")))
+
+    def watch(self, event: threading.Event) -> Callable[[], None]:
+        """Set ``event`` whenever jobs may have become claimable; return a function to stop.
+
+        On PostgreSQL the first call starts a ``LISTEN`` thread, so jobs enqueued by other
+        processes wake this one too. Best effort: callers still poll now and then.
+        """
+        if self._postgres:
+            with self._listener_lock:
+                if self._listener is None:
+                    conninfo = libpq_conninfo(self._engine.url)
+                    self._listener = PgListener(conninfo, self._wakeup)
+                    self._listener.start()
+        return self._wakeup.watch(event)
+
     def enqueue(self, new: NewJob) -> Job:
         """Insert a queued job and return it; ``ValueError`` if the id is taken."""
         values = new_job_values(new, self._now())
         try:
             with self._write() as conn:
                 row = conn.execute(insert(jobs).values(values).returning(*jobs.c)).mappings().one()
+                self._announce(conn)
         except IntegrityError as exc:
             raise ValueError(f"a job with id {new.id!r} already exists") from exc
+        self._wakeup.notify()
         return job_from_row(row)
 
     def get(self, job_id: str) -> Job | None:
@@ -110,25 +142,39 @@ class SqlJobStore:
             return []
         now = self._now()
         with self._write() as conn:
-            conn.execute(requeue_expired(now))
+            requeued = conn.execute(requeue_expired(now)).rowcount
+            if requeued:
+                self._announce(conn)
             stmt = claim_oldest(
                 worker_id, now=now, lease_seconds=lease_seconds, styles=styles, limit=limit
             )
             rows = conn.execute(stmt).mappings().all()
+        if requeued:
+            self._wakeup.notify()
         claimed = [job_from_row(row) for row in rows]
         # RETURNING gives rows in no promised order.
         claimed.sort(key=lambda job: (job.created_at, job.id))
         return claimed
 
-    def _update_owned(self, job_id: str, worker_id: str, values: dict[str, object]) -> bool:
-        """Apply ``values`` if ``worker_id`` still runs the job; whether it did."""
+    def _update_owned(
+        self, job_id: str, worker_id: str, values: dict[str, object], *, requeues: bool = False
+    ) -> bool:
+        """Apply ``values`` if ``worker_id`` still runs the job; whether it did.
+
+        ``requeues``: the update may put the job back in the queue, so wake idle workers.
+        """
         stmt = (
             update(jobs)
             .where(jobs.c.id == job_id, jobs.c.status == _RUNNING, jobs.c.worker_id == worker_id)
             .values(**values)
         )
         with self._write() as conn:
-            return conn.execute(stmt).rowcount == 1
+            owned = conn.execute(stmt).rowcount == 1
+            if owned and requeues:
+                self._announce(conn)
+        if owned and requeues:
+            self._wakeup.notify()
+        return owned
 
     def heartbeat(
         self, job_id: str, worker_id: str, *, lease_seconds: float, progress: float | None = None
@@ -194,6 +240,7 @@ class SqlJobStore:
                 "lease_expires_at": None,
                 "updated_at": now,
             },
+            requeues=True,
         )
 
     def release(self, job_id: str, worker_id: str) -> bool:
@@ -209,6 +256,7 @@ class SqlJobStore:
                 "progress": 0.0,
                 "updated_at": self._now(),
             },
+            requeues=True,
         )
 
     def cancel(self, job_id: str) -> Job | None:
@@ -299,7 +347,11 @@ class SqlJobStore:
             conn.exec_driver_sql("SELECT 1")
 
     def close(self) -> None:
-        """Close every pooled connection."""
+        """Stop listening and close every pooled connection."""
+        with self._listener_lock:
+            if self._listener is not None:
+                self._listener.close()
+                self._listener = None
         self._engine.dispose()
 
 
@@ -308,7 +360,8 @@ def _unavailable_on_db_errors() -> Iterator[None]:
     """Turn connection-level database failures into :class:`Unavailable`."""
     try:
         yield
-    except OperationalError as exc:
+    except (OperationalError, InterfaceError) as exc:
+        # InterfaceError: psycopg's "the connection is closed" after a server restart.
         raise Unavailable(f"the job database is unavailable: {exc.orig}") from exc
     except DBAPIError as exc:
         if exc.connection_invalidated:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import threading
+from collections.abc import Callable, Collection
 from typing import Protocol, runtime_checkable
 
 from pixserve.domain.job import Job, JobStatus, NewJob
@@ -91,6 +92,15 @@ class JobStore(Protocol):
 
     def active_workers(self, within_seconds: float = 300.0) -> int:
         """Distinct workers that held a lease or finished a job within the window."""
+        ...
+
+    def watch(self, event: threading.Event) -> Callable[[], None]:
+        """Set ``event`` whenever jobs may have become claimable; return a function to stop.
+
+        Enqueue, retry, release and expired leases trigger it (on PostgreSQL across processes,
+        through ``LISTEN/NOTIFY``). It is a hint that saves idle workers from polling fast:
+        callers must still poll now and then.
+        """
         ...
 
     def ping(self) -> None:

@@ -71,23 +71,38 @@ class Worker:
         self.stop = threading.Event()
         self.current: Job | None = None
         self.processed = 0
+        # Set by the store when jobs may be waiting, and by request_stop: idle workers sleep
+        # on it, so a new job starts at once and the poll interval is only a fallback.
+        self._wake = threading.Event()
+
+    def request_stop(self) -> None:
+        """Stop claiming; an idle worker notices at once, a running job goes on."""
+        self.stop.set()
+        self._wake.set()
 
     def run(self) -> None:
         """Loop until ``stop`` is set: claim, process, repeat; back off while the DB is away."""
         log.info("worker %s started", self.worker_id)
         backoff = self.settings.poll_interval
-        while not self.stop.is_set():
-            try:
-                claimed = self.run_once()
-                backoff = self.settings.poll_interval
-            except Unavailable:
-                log.warning(
-                    "worker %s: queue unavailable, retrying in %.1fs", self.worker_id, backoff
-                )
-                claimed = False
-                backoff = min(backoff * 2, 30.0)
-            if not claimed:
-                self.stop.wait(backoff)
+        unwatch = self.jobs.watch(self._wake)
+        try:
+            while not self.stop.is_set():
+                # Cleared before claiming: a job enqueued during the claim wakes us again.
+                self._wake.clear()
+                try:
+                    claimed = self.run_once()
+                    backoff = self.settings.poll_interval
+                except Unavailable:
+                    log.warning(
+                        "worker %s: queue unavailable, retrying in %.1fs", self.worker_id, backoff
+                    )
+                    self.stop.wait(backoff)
+                    backoff = min(backoff * 2, 30.0)
+                    continue
+                if not claimed:
+                    self._wake.wait(backoff)
+        finally:
+            unwatch()
         log.info("worker %s stopped after %d jobs", self.worker_id, self.processed)
 
     def run_once(self) -> bool:
@@ -106,6 +121,28 @@ class Worker:
         job = self.current
         if job is not None and self.jobs.release(job.id, self.worker_id):
             log.warning("worker %s handed job %s back to the queue", self.worker_id, job.id)
+
+    def _succeed(self, job: Job, key: str, content_type: str) -> bool:
+        """``succeed``, retried with backoff while the database is away (until ``stop``).
+
+        A retry may find the job already succeeded with this very key: an earlier try
+        committed but its answer was lost with the connection. That is a success, not a loss.
+        """
+        delay = self.settings.poll_interval
+        while True:
+            try:
+                if self.jobs.succeed(
+                    job.id, self.worker_id, result_key=key, content_type=content_type
+                ):
+                    return True
+                current = self.jobs.get(job.id)
+                return current is not None and current.result_key == key
+            except Unavailable:
+                if self.stop.is_set():
+                    raise
+                log.warning("job %s: database unavailable, finishing in %.1fs", job.id, delay)
+                self.stop.wait(delay)
+                delay = min(delay * 2, 10.0)
 
     def process(self, job: Job) -> None:
         """Run one claimed job to a terminal status, a retry, or a discard if it was lost."""
@@ -155,9 +192,7 @@ class Worker:
             raise JobLost()
         key = keys.result_key(job.id, job.attempts, self.worker_id, fmt.extension)
         self.blobs.put(key, body)
-        if not self.jobs.succeed(
-            job.id, self.worker_id, result_key=key, content_type=fmt.content_type
-        ):
+        if not self._succeed(job, key, fmt.content_type):
             self.blobs.delete(key)
             raise JobLost()
         log.info("job %s succeeded (%s)", job.id, job.style)

@@ -36,7 +36,7 @@ class WorkerPool:
     def request_stop(self) -> None:
         """Ask every worker to stop claiming; running jobs go on."""
         for worker in self.workers:
-            worker.stop.set()
+            worker.request_stop()
 
     def stop(self, grace_seconds: float | None = None) -> None:
         """Stop claiming, let running jobs finish for a grace period, then hand back the rest.

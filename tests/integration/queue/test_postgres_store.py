@@ -1,0 +1,126 @@
+"""The ``JobStore`` contract on PostgreSQL, plus what only PostgreSQL has: ``SKIP LOCKED``
+claims between connections, ``LISTEN/NOTIFY`` wake-ups, and errors while the server is away.
+
+The contract tests are the very functions of ``tests/unit/queue/test_store_contract.py``,
+collected here again with a ``store`` fixture on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import event, text
+
+from pixserve.core.errors import Unavailable
+from pixserve.domain import JobStatus, NewJob
+from pixserve.queue import JobStore, SqlJobStore, current_revision, head_revision, upgrade
+from tests.support.clock import FakeClock
+from tests.unit.queue import test_store_contract
+
+# Collect every contract test in this module too (explicitly, by the test_ prefix pytest uses).
+for _name in dir(test_store_contract):
+    if _name.startswith("test_"):
+        globals()[_name] = getattr(test_store_contract, _name)
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def store(pg_url: str, clock: FakeClock) -> Iterator[JobStore]:
+    """A store on the session's PostgreSQL database, emptied before each test."""
+    s = SqlJobStore(pg_url, clock=clock)
+    with s._engine.begin() as conn:
+        conn.execute(text("TRUNCATE jobs"))
+    yield s
+    s.close()
+
+
+def test_schema_is_at_head_and_upgrade_is_idempotent(pg_url: str) -> None:
+    upgrade(pg_url)
+    assert current_revision(pg_url) == head_revision()
+
+
+def test_claim_uses_skip_locked(store: SqlJobStore, clock: FakeClock) -> None:
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        statements.append(" ".join(statement.split()))
+
+    store.enqueue(NewJob(style="s", input_key="k"))
+    event.listen(store._engine, "before_cursor_execute", record)
+    assert len(store.claim("w1", lease_seconds=30)) == 1
+    claim = [s for s in statements if s.startswith("WITH batch AS MATERIALIZED")]
+    assert len(claim) == 1 and "FOR UPDATE SKIP LOCKED" in claim[0] and "RETURNING" in claim[0]
+
+
+def test_a_locked_job_is_skipped_not_waited_for(pg_url: str, store: SqlJobStore) -> None:
+    first = store.enqueue(NewJob(style="s", input_key="k1"))
+    second = store.enqueue(NewJob(style="s", input_key="k2"))
+    other = SqlJobStore(pg_url)
+    try:
+        # Another transaction holds the row lock of the oldest job and does not commit.
+        with other._engine.connect() as conn:
+            conn.execute(text("SELECT id FROM jobs WHERE id = :id FOR UPDATE"), {"id": first.id})
+            claimed = store.claim("w1", lease_seconds=30)
+            assert [j.id for j in claimed] == [second.id]
+            conn.rollback()
+        assert [j.id for j in store.claim("w2", lease_seconds=30)] == [first.id]
+    finally:
+        other.close()
+
+
+def test_enqueue_in_one_process_wakes_watchers_of_another(pg_url: str, store: SqlJobStore) -> None:
+    """Two stores have no shared memory: only LISTEN/NOTIFY can carry the wake-up across."""
+    listener = SqlJobStore(pg_url)
+    woke = threading.Event()
+    unwatch = listener.watch(woke)
+    try:
+        assert listener._listener is not None
+        assert listener._listener.connected.wait(10), "LISTEN connection never came up"
+        woke.clear()  # the listener wakes everyone once when it (re)connects
+        store.enqueue(NewJob(style="s", input_key="k"))
+        assert woke.wait(10), "no NOTIFY reached the other store"
+    finally:
+        unwatch()
+        listener.close()
+
+
+def test_notifications_come_from_retry_and_release(pg_url: str, store: SqlJobStore) -> None:
+    listener = SqlJobStore(pg_url)
+    woke = threading.Event()
+    listener.watch(woke)
+    try:
+        assert listener._listener is not None and listener._listener.connected.wait(10)
+        store.enqueue(NewJob(style="s", input_key="k"))
+        assert woke.wait(10)
+        [job] = store.claim("w1", lease_seconds=30)
+        woke.clear()
+        assert store.retry(job.id, "w1", code="boom", message="boom")
+        assert woke.wait(10), "retry did not notify"
+        [job] = store.claim("w1", lease_seconds=30)
+        woke.clear()
+        assert store.release(job.id, "w1")
+        assert woke.wait(10), "release did not notify"
+        assert store.get(job.id).status is JobStatus.QUEUED  # type: ignore[union-attr]
+    finally:
+        listener.close()
+
+
+def test_unreachable_server_raises_unavailable() -> None:
+    from tests.support.server import free_port
+
+    store = SqlJobStore(f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/nowhere")
+    with pytest.raises(Unavailable):
+        store.ping()
+    with pytest.raises(Unavailable):
+        store.claim("w1", lease_seconds=30)
+    with pytest.raises(Unavailable):
+        store.enqueue(NewJob(style="s", input_key="k"))
+    store.close()
