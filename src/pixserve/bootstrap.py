@@ -22,6 +22,7 @@ from pixserve.queue.store import JobStore
 from pixserve.services import JobService, TranslateService
 from pixserve.storage.base import BlobStore
 from pixserve.storage.factory import open_blob_store
+from pixserve.storage.s3_options import S3Options
 from pixserve.web.app import create_app
 from pixserve.web.context import AppContext
 from pixserve.worker import Worker, WorkerPool
@@ -53,7 +54,7 @@ def build_runtime(settings: Settings, *, warm: bool = True) -> Runtime:
     if settings.auto_migrate:
         migrate.upgrade(url)
     jobs = open_job_store(url)
-    blobs = open_blob_store(settings.resolved_storage_url)
+    blobs = open_blob_store(settings.resolved_storage_url, s3=s3_options(settings))
     catalog = Catalog.load(settings.style_dirs)
     renderer = Renderer(catalog, EngineCache())
     if warm:
@@ -67,6 +68,16 @@ def build_runtime(settings: Settings, *, warm: bool = True) -> Runtime:
         renderer=renderer,
         service=JobService(jobs, blobs, catalog, settings),
         translate=TranslateService(catalog, renderer, settings),
+    )
+
+
+def s3_options(settings: Settings) -> S3Options:
+    """How to reach S3 for an ``s3://`` storage URL (unset fields: the AWS defaults)."""
+    return S3Options(
+        endpoint_url=settings.s3_endpoint_url,
+        region=settings.s3_region,
+        access_key_id=settings.s3_access_key_id,
+        secret_access_key=settings.s3_secret_access_key,
     )
 
 

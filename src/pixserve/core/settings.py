@@ -26,8 +26,15 @@ class Settings(BaseSettings):
         default=None, description="SQLAlchemy URL; default: SQLite file in data_dir."
     )
     storage_url: str | None = Field(
-        default=None, description="Blob store: a folder path; default: data_dir/blobs."
+        default=None,
+        description="Blob store: a folder path or s3://bucket/prefix; default: data_dir/blobs.",
     )
+    s3_endpoint_url: str | None = Field(
+        default=None, description="S3-compatible server (MinIO…); default: AWS, or AWS_* vars."
+    )
+    s3_region: str | None = Field(default=None, description="S3 region; default: AWS_* vars.")
+    s3_access_key_id: str | None = Field(default=None, description="default: AWS_* vars.")
+    s3_secret_access_key: str | None = Field(default=None, description="default: AWS_* vars.")
     styles_path: str = Field(
         default="", description="Extra style bundle folders, separated by os.pathsep."
     )

@@ -37,3 +37,23 @@ class BlobStore(Protocol):
     def ping(self) -> None:
         """Raise ``Unavailable`` if the store cannot be reached."""
         ...
+
+
+@runtime_checkable
+class PresignedUrls(Protocol):
+    """A blob store that can hand out time-limited download URLs (S3 can; a folder cannot).
+
+    Callers check ``isinstance(store, PresignedUrls)`` and serve the bytes themselves when
+    the store cannot sign.
+    """
+
+    def presigned_get_url(
+        self,
+        key: str,
+        *,
+        expires_in: int = 3600,
+        filename: str | None = None,
+        content_type: str | None = None,
+    ) -> str:
+        """A URL that lets anyone ``GET`` the blob for ``expires_in`` seconds."""
+        ...

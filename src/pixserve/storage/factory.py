@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
 from pixserve.core.errors import PixserveError
@@ -10,13 +11,17 @@ from pixserve.storage.base import BlobStore
 from pixserve.storage.local import LocalBlobStore
 from pixserve.storage.memory import MemoryBlobStore
 
+if TYPE_CHECKING:
+    from pixserve.storage.s3_options import S3Options
 
-def open_blob_store(url: str) -> BlobStore:
+
+def open_blob_store(url: str, *, s3: S3Options | None = None) -> BlobStore:
     """Open the blob store that ``url`` names.
 
     * a plain path or ``file:///abs/path`` → :class:`LocalBlobStore` (the folder is created);
     * ``memory://`` → a fresh, empty :class:`MemoryBlobStore`;
-    * ``s3://bucket/prefix`` → not available yet: raises :class:`PixserveError`.
+    * ``s3://bucket/prefix`` → :class:`~pixserve.storage.s3.S3BlobStore` reached with ``s3``
+      (endpoint, region, credentials; AWS defaults otherwise); needs the ``s3`` extra.
 
     Any other scheme raises :class:`PixserveError`.
     """
@@ -35,8 +40,14 @@ def open_blob_store(url: str) -> BlobStore:
             raise PixserveError(f"file:// storage must be local, got host {parts.netloc!r}")
         return LocalBlobStore(Path(unquote(parts.path)))
     if scheme == "s3":
-        raise PixserveError(
-            "S3 storage is not available in this version of pixserve yet; it will need the "
-            "`s3` extra (pip install 'pixserve[s3]'). Use a folder path for now."
-        )
-    raise PixserveError(f"unsupported storage URL scheme {scheme!r} (use a path or file://)")
+        try:
+            from pixserve.storage.s3 import S3BlobStore
+        except ImportError as exc:
+            raise PixserveError(
+                f"S3 storage needs boto3 ({exc}): pip install 'pixserve[s3]'"
+            ) from exc
+        parts = urlsplit(url)
+        if parts.query or parts.fragment:
+            raise PixserveError("an S3 storage URL is s3://bucket/prefix, without ?query")
+        return S3BlobStore(parts.netloc, unquote(parts.path), options=s3)
+    raise PixserveError(f"unsupported storage URL scheme {scheme!r} (use a path, file:// or s3://)")

@@ -24,9 +24,23 @@ def test_memory() -> None:
     assert isinstance(open_blob_store("memory://"), MemoryBlobStore)
 
 
-def test_s3_is_not_available_yet() -> None:
-    with pytest.raises(PixserveError, match="s3"):
-        open_blob_store("s3://bucket/prefix")
+def test_s3_url_names_bucket_and_prefix() -> None:
+    from pixserve.storage.s3 import S3BlobStore, S3Options
+
+    options = S3Options(endpoint_url="http://127.0.0.1:9", region="eu-west-1")
+    store = open_blob_store("s3://my-bucket/some/prefix/", s3=options)
+    assert isinstance(store, S3BlobStore)
+    assert (store.bucket, store.prefix) == ("my-bucket", "some/prefix/")
+    assert store.client.meta.region_name == "eu-west-1"
+    assert store.client.meta.endpoint_url == "http://127.0.0.1:9"
+    bare = open_blob_store("s3://my-bucket", s3=options)
+    assert isinstance(bare, S3BlobStore) and bare.prefix == ""
+
+
+@pytest.mark.parametrize("url", ["s3://", "s3:///prefix", "s3://b/p?endpoint=x", "s3://b/../x"])
+def test_bad_s3_urls_are_refused(url: str) -> None:
+    with pytest.raises(PixserveError):
+        open_blob_store(url)
 
 
 @pytest.mark.parametrize("url", ["", "ftp://host/x", "file://otherhost/x"])
