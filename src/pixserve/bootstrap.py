@@ -14,18 +14,26 @@ from fastapi import FastAPI
 
 from pixserve.core.settings import Settings
 from pixserve.inference.cache import EngineCache
+from pixserve.notify import HttpWebhookSender, LinkSigner, load_secret, open_mailer
 from pixserve.pipeline.catalog import Catalog
 from pixserve.pipeline.renderer import Renderer
 from pixserve.queue import migrate
 from pixserve.queue.factory import open_job_store
+from pixserve.queue.outbox import Outbox
+from pixserve.queue.outbox_sql import open_outbox
 from pixserve.queue.store import JobStore
 from pixserve.services import JobService, TranslateService
+from pixserve.services.aftercare import Aftercare
+from pixserve.services.delivery import DeliveryService
+from pixserve.services.links import ResultLinks
+from pixserve.services.reconcile import Reconciler
+from pixserve.services.retention import RetentionPolicy, RetentionService
 from pixserve.storage.base import BlobStore
 from pixserve.storage.factory import open_blob_store
 from pixserve.storage.s3_options import S3Options
 from pixserve.web.app import create_app
 from pixserve.web.context import AppContext
-from pixserve.worker import Worker, WorkerPool
+from pixserve.worker import Housekeeper, Worker, WorkerPool, new_worker_id
 
 log = logging.getLogger(__name__)
 
@@ -41,9 +49,15 @@ class Runtime:
     renderer: Renderer
     service: JobService
     translate: TranslateService
+    outbox: Outbox
+    deliveries: DeliveryService
+    retention: RetentionService
+    aftercare: Aftercare
+    reconciler: Reconciler
 
     def close(self) -> None:
         """Release database connections."""
+        self.outbox.close()
         self.jobs.close()
 
 
@@ -60,14 +74,48 @@ def build_runtime(settings: Settings, *, warm: bool = True) -> Runtime:
     if warm:
         renderer.warm()
     log.info("%d styles: %s", len(catalog), ", ".join(catalog.names()))
+    secret = load_secret(settings.secret_key, settings.data_dir)
+    outbox = open_outbox(url)
+    links = ResultLinks(LinkSigner(secret), settings, blobs)
+    mailer = open_mailer(settings.smtp_url)
+    deliveries = DeliveryService(
+        jobs,
+        outbox,
+        blobs,
+        catalog,
+        links,
+        settings,
+        secret=secret,
+        mailer=mailer,
+        webhooks=HttpWebhookSender(
+            allow_private=settings.webhook_allow_private,
+            timeout=settings.webhook_timeout_seconds,
+        ),
+    )
+    retention = RetentionService(jobs, blobs, outbox, settings)
+    service = JobService(
+        jobs,
+        blobs,
+        catalog,
+        settings,
+        links=links,
+        outbox=outbox,
+        email_enabled=mailer is not None,
+        webhook_secret=None if settings.webhook_secret else deliveries.webhook_secret,
+    )
     return Runtime(
         settings=settings,
         jobs=jobs,
         blobs=blobs,
         catalog=catalog,
         renderer=renderer,
-        service=JobService(jobs, blobs, catalog, settings),
+        service=service,
         translate=TranslateService(catalog, renderer, settings),
+        outbox=outbox,
+        deliveries=deliveries,
+        retention=retention,
+        aftercare=Aftercare(jobs, deliveries=deliveries, retention=retention),
+        reconciler=Reconciler(jobs, blobs),
     )
 
 
@@ -86,10 +134,27 @@ def build_pool(runtime: Runtime, size: int, *, styles: Collection[str] | None = 
 
     def make(_: int) -> Worker:
         return Worker(
-            runtime.jobs, runtime.blobs, runtime.renderer, runtime.settings, styles=styles
+            runtime.jobs,
+            runtime.blobs,
+            runtime.renderer,
+            runtime.settings,
+            styles=styles,
+            aftercare=runtime.aftercare,
         )
 
-    return WorkerPool(make, size, grace_seconds=runtime.settings.shutdown_grace_seconds)
+    housekeeper = Housekeeper(
+        new_worker_id(),
+        deliveries=runtime.deliveries,
+        retention=runtime.retention,
+        poll_seconds=runtime.settings.poll_interval,
+        cleanup_interval=runtime.settings.cleanup_interval_seconds,
+    )
+    return WorkerPool(
+        make,
+        size,
+        grace_seconds=runtime.settings.shutdown_grace_seconds,
+        housekeeper=housekeeper,
+    )
 
 
 def build_app(runtime: Runtime, *, workers: int | None = None) -> FastAPI:
@@ -108,5 +173,7 @@ def build_app(runtime: Runtime, *, workers: int | None = None) -> FastAPI:
         },
         background=background,
         close=runtime.close,
+        retention=RetentionPolicy.of(runtime.settings),
+        email_enabled=runtime.service.email_enabled,
     )
     return create_app(ctx)

@@ -54,6 +54,7 @@ class InvertRenderer:
         self.fail_with: BaseException | None = None
         self.gate: threading.Event | None = None
         self.started = threading.Event()
+        self.preview_side: int | None = None
 
     def render(
         self,
@@ -76,3 +77,9 @@ class InvertRenderer:
         if progress:
             progress(1.0)
         return (255 - pixels).astype(np.uint8)
+
+    def preview(self, style: str, pixels: np.ndarray) -> np.ndarray | None:
+        """Every other pixel (a half-size "preview") once ``preview_side`` is set."""
+        if self.preview_side is None:
+            return None
+        return np.ascontiguousarray(pixels[::2, ::2])

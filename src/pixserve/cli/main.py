@@ -8,6 +8,8 @@ import click
 
 import pixserve
 from pixserve.cli import db, run, serve, styles, worker
+from pixserve.cli.cleanup import cleanup
+from pixserve.cli.reconcile import reconcile
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -22,6 +24,9 @@ def cli(verbose: bool) -> None:
 
 
 for command in (serve.serve, worker.worker, run.run, styles.styles, db.db):
+    cli.add_command(command)
+
+for command in (cleanup, reconcile):
     cli.add_command(command)
 
 

@@ -6,7 +6,10 @@ translates, and the HTTP status it maps to. A subclass's docstring is its defaul
     PixserveError                      internal_error      500
     ├── InvalidRequest                 invalid_request     422
     │   ├── InvalidCrop                invalid_crop        422
-    │   └── InvalidStyleParameter      invalid_parameter   422
+    │   ├── InvalidStyleParameter      invalid_parameter   422
+    │   ├── InvalidEmail               invalid_email       422
+    │   ├── EmailUnavailable           email_unavailable   422
+    │   └── WebhookRefused             webhook_refused     422
     ├── ImageError                     invalid_image       422
     │   ├── UnsupportedImage           unsupported_image   415
     │   ├── CorruptImage               corrupt_image       422
@@ -16,11 +19,19 @@ translates, and the HTTP status it maps to. A subclass's docstring is its defaul
     │   ├── UnknownStyle               unknown_style       404
     │   ├── JobNotFound                job_not_found       404
     │   └── ResultNotReady             result_not_ready    409
+    ├── LinkError                      link_invalid        403
+    │   ├── LinkRequired               link_required       403
+    │   ├── LinkExpired                link_expired        410
+    │   └── ResultExpired              result_expired      410
     ├── QueueFull                      queue_full          503
     ├── Unavailable                    unavailable         503
     ├── IllegalTransition              illegal_transition  409
     ├── BundleError                    invalid_bundle      500
     ├── ModelError                     model_error         500
+    ├── CheckpointError                invalid_checkpoint  422
+    │   ├── UnknownArchitecture        unknown_architecture 422
+    │   ├── CheckpointMismatch         checkpoint_mismatch 422
+    │   └── ExportMismatch             export_mismatch     422
     └── BlobNotFound                   blob_not_found      404
 """
 
@@ -61,6 +72,24 @@ class InvalidStyleParameter(InvalidRequest):
     """A style parameter is not valid."""
 
     code = "invalid_parameter"
+
+
+class InvalidEmail(InvalidRequest):
+    """This is not an e-mail address."""
+
+    code = "invalid_email"
+
+
+class EmailUnavailable(InvalidRequest):
+    """This service does not send e-mail; leave the address out."""
+
+    code = "email_unavailable"
+
+
+class WebhookRefused(InvalidRequest):
+    """The webhook URL is not allowed (it must be a public http(s) address)."""
+
+    code = "webhook_refused"
 
 
 class ImageError(PixserveError):
@@ -122,6 +151,33 @@ class ResultNotReady(NotFound):
     http_status = 409
 
 
+class LinkError(PixserveError):
+    """This link is not valid; it may have been changed or cut short."""
+
+    code = "link_invalid"
+    http_status = 403
+
+
+class LinkRequired(LinkError):
+    """The full-size result is only available through the link we sent."""
+
+    code = "link_required"
+
+
+class LinkExpired(LinkError):
+    """This link has expired."""
+
+    code = "link_expired"
+    http_status = 410
+
+
+class ResultExpired(LinkError):
+    """This result has been deleted, as promised when it was made."""
+
+    code = "result_expired"
+    http_status = 410
+
+
 class QueueFull(PixserveError):
     """The queue is full; please try again in a few minutes."""
 
@@ -153,6 +209,31 @@ class ModelError(PixserveError):
     """The model failed to run."""
 
     code = "model_error"
+
+
+class CheckpointError(PixserveError):
+    """This file is not a checkpoint pixserve can read."""
+
+    code = "invalid_checkpoint"
+    http_status = 422
+
+
+class UnknownArchitecture(CheckpointError):
+    """This architecture is not one pixserve knows, or the file does not say which it is."""
+
+    code = "unknown_architecture"
+
+
+class CheckpointMismatch(CheckpointError):
+    """The checkpoint's keys or shapes do not match the architecture."""
+
+    code = "checkpoint_mismatch"
+
+
+class ExportMismatch(CheckpointError):
+    """The exported ONNX model does not reproduce the PyTorch model within tolerance."""
+
+    code = "export_mismatch"
 
 
 class BlobNotFound(PixserveError):

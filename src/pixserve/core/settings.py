@@ -38,8 +38,13 @@ class Settings(BaseSettings):
     styles_path: str = Field(
         default="", description="Extra style bundle folders, separated by os.pathsep."
     )
-    secret_key: str | None = Field(default=None, description="Key for signed links.")
-    smtp_url: str | None = None
+    secret_key: str | None = Field(
+        default=None,
+        description="Key for signed links and webhook secrets; default: made once in data_dir.",
+    )
+    smtp_url: str | None = Field(
+        default=None, description="smtp://user:pass@host:587?starttls=true or smtps://…:465."
+    )
     public_url: str | None = Field(
         default=None, description="Base URL people reach the service at (for links)."
     )
@@ -67,6 +72,42 @@ class Settings(BaseSettings):
     result_format: str = Field(default="jpeg", pattern="^(jpeg|png|webp)$")
     result_quality: int = Field(default=90, ge=1, le=100)
 
+    # Delivery: e-mail, webhooks, signed links (see docs/delivery.md).
+    mail_from: str | None = Field(
+        default=None, description="From: of e-mails; default pixserve <noreply@public host>."
+    )
+    webhook_secret: str | None = Field(
+        default=None,
+        description="One whsec_… secret for every webhook; default: one per job, from submit.",
+    )
+    webhook_allow_private: bool = Field(
+        default=False, description="Allow webhooks to loopback/private/link-local addresses."
+    )
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0)
+    notify_max_attempts: int = Field(
+        default=8, ge=1, description="Tries per e-mail or terminal webhook before giving up."
+    )
+    notify_backoff_seconds: float = Field(
+        default=5.0, gt=0, description="First retry delay; doubles each try (at most 1 h)."
+    )
+    link_ttl_hours: float | None = Field(
+        default=None, gt=0, description="Lifetime of signed links; default: result_ttl_hours."
+    )
+
+    # Retention (see the /privacy page).
+    delete_originals: bool = Field(
+        default=True, description="Delete uploads when their job finishes (else at result TTL)."
+    )
+    result_ttl_hours: float = Field(
+        default=24.0, gt=0, description="Results are deleted this long after the job finished."
+    )
+    record_ttl_hours: float = Field(
+        default=168.0, gt=0, description="Finished jobs' records (e-mail, webhook) kept this long."
+    )
+    cleanup_interval_seconds: float = Field(
+        default=60.0, gt=0, description="How often workers run the retention cleanup."
+    )
+
     @property
     def resolved_database_url(self) -> str:
         """The database URL, defaulting to a SQLite file inside ``data_dir``."""
@@ -78,6 +119,11 @@ class Settings(BaseSettings):
     def resolved_storage_url(self) -> str:
         """The blob store location, defaulting to ``data_dir/blobs``."""
         return self.storage_url or str((self.data_dir / "blobs").resolve())
+
+    @property
+    def link_ttl_seconds(self) -> float:
+        """How long a signed link stays valid."""
+        return (self.link_ttl_hours or self.result_ttl_hours) * 3600.0
 
     @property
     def style_dirs(self) -> list[Path]:

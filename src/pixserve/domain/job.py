@@ -119,6 +119,10 @@ class Job:
     lease_expires_at: datetime | None = None
     started_at: datetime | None = None
     finished_at: datetime | None = None
+    lang: str = "en"
+    preview_key: str | None = None
+    input_deleted_at: datetime | None = None
+    notified_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -133,3 +137,4 @@ class NewJob:
     email: str | None = None
     webhook_url: str | None = None
     max_attempts: int = 3
+    lang: str = "en"

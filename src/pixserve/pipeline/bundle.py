@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 from pixserve.core.errors import BundleError
 from pixserve.pipeline.operators import OPERATORS
+from pixserve.pipeline.preview import DEFAULT_PREVIEW_SIDE, PreviewSpec, load_mark
 from pixserve.pipeline.steps import POST_STEPS, make_post_step
 from pixserve.pipeline.style import (
     Channels,
@@ -31,10 +32,21 @@ NAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]{0,47}")
 DEFAULT_MAX_SIDE = 1024
 MAX_SIDE_LIMITS = (16, 8192)
 
-_TOP_KEYS = {"name", "title", "description", "kind", "fast", "builtin", "model", "pipeline"}
+_TOP_KEYS = {
+    "name",
+    "title",
+    "description",
+    "kind",
+    "fast",
+    "builtin",
+    "model",
+    "pipeline",
+    "preview",
+}
 _BUILTIN_KEYS = {"operator", "params"}
 _MODEL_KEYS = {"file", "layout", "range", "channels", "size_multiple", "scale"}
 _PIPELINE_KEYS = {"max_side", "post"}
+_PREVIEW_KEYS = {"max_side", "watermark", "watermark_image", "opacity"}
 
 E = TypeVar("E", Kind, Layout, ValueRange, Channels)
 
@@ -80,6 +92,7 @@ class _Reader:
         builtin = self.table(data, "builtin")
         model = self.table(data, "model")
         pipeline = self.table(data, "pipeline")
+        preview = self.table(data, "preview")
         if kind is Kind.BUILTIN and model is not None:
             raise self.fail("[model]", 'only a kind = "onnx" style has a [model] table')
         if kind is Kind.ONNX and builtin is not None:
@@ -97,6 +110,7 @@ class _Reader:
             model=self.model(model or {}) if kind is Kind.ONNX else None,
             builtin=self.operator(builtin or {}) if kind is Kind.BUILTIN else None,
             post=self.post(pipeline or {}),
+            preview=self.preview(preview) if preview is not None else None,
         )
 
     def operator(self, table: dict[str, Any]) -> OperatorSpec:
@@ -160,6 +174,36 @@ class _Reader:
                 raise self.fail(key, f"bad parameters for {name!r}: {exc}") from exc
             specs.append(StepSpec(name=name, params=params))
         return tuple(specs)
+
+    def preview(self, table: dict[str, Any]) -> PreviewSpec:
+        self.no_unknown_keys(table, _PREVIEW_KEYS, "preview")
+        image = None
+        if "watermark_image" in table:
+            file = self.text(table, "watermark_image", required=True, section="preview")
+            image = (self.folder / file).resolve()
+            if not image.is_relative_to(self.folder.resolve()) or not image.is_file():
+                raise self.fail(
+                    "[preview] watermark_image", f"{file!r} must be a file inside the bundle"
+                )
+            try:
+                load_mark(image)
+            except ValueError as exc:
+                raise self.fail("[preview] watermark_image", str(exc)) from exc
+        opacity = table.get("opacity", 0.35)
+        if isinstance(opacity, bool) or not isinstance(opacity, int | float):
+            raise self.fail("[preview] opacity", f"must be a number, got {opacity!r}")
+        if not 0.0 <= float(opacity) <= 1.0:
+            raise self.fail("[preview] opacity", f"must be from 0 to 1, got {opacity!r}")
+        return PreviewSpec(
+            max_side=self.integer(
+                table, "max_side", DEFAULT_PREVIEW_SIDE, (16, 4096), section="preview"
+            ),
+            watermark=self.text(table, "watermark", default="preview", section="preview"),
+            watermark_image=image,
+            opacity=float(opacity),
+        )
+
+    # -- typed look-ups ---------------------------------------------------------------------
 
     # -- typed look-ups ---------------------------------------------------------------------
 

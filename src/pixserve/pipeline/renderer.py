@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from pathlib import Path
 
 import numpy as np
 
@@ -12,6 +13,7 @@ from pixserve.domain import Crop
 from pixserve.inference import EngineCache
 from pixserve.pipeline.catalog import Catalog
 from pixserve.pipeline.pipeline import Pipeline, Progress, build_pipeline
+from pixserve.pipeline.preview import load_mark, make_preview
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +31,7 @@ class Renderer:
         self._pipelines: dict[str, Pipeline] = {}
         self._lock = threading.Lock()
         self._warmed = False
+        self._marks: dict[Path, np.ndarray] = {}
 
     def pipeline(self, style: str) -> Pipeline:
         """The pipeline of ``style``; raises ``UnknownStyle``, ``BundleError`` for a bad model."""
@@ -49,6 +52,18 @@ class Renderer:
     ) -> np.ndarray:
         """Run ``style`` on ``pixels`` (upright RGB uint8); see :meth:`Pipeline.run`."""
         return self.pipeline(style).run(pixels, crop=crop, progress=progress)
+
+    def preview(self, style: str, pixels: np.ndarray) -> np.ndarray | None:
+        """The smaller, watermarked preview of a result of ``style``; None if it has none."""
+        spec = self.catalog.get(style).preview
+        if spec is None:
+            return None
+        mark = None
+        if spec.watermark_image is not None:
+            mark = self._marks.get(spec.watermark_image)
+            if mark is None:
+                mark = self._marks.setdefault(spec.watermark_image, load_mark(spec.watermark_image))
+        return make_preview(pixels, spec, mark)
 
     def warm(self) -> list[str]:
         """Build every style's pipeline now; return the names of styles that failed (logged)."""

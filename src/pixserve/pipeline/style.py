@@ -8,6 +8,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from pixserve.pipeline.preview import PreviewSpec
+
 
 class Kind(StrEnum):
     """What turns the image into the style: a classical operator or an ONNX model."""
@@ -81,6 +83,7 @@ class Style:
     model: ModelSpec | None = None
     builtin: OperatorSpec | None = None
     post: tuple[StepSpec, ...] = ()
+    preview: PreviewSpec | None = None
 
     def info(self) -> dict[str, Any]:
         """The style as the HTTP catalog shows it (the web layer adds the thumbnail URL)."""
@@ -91,4 +94,5 @@ class Style:
             "kind": self.kind.value,
             "fast": self.fast,
             "limits": {"max_side": self.max_side},
+            "preview": self.preview is not None,
         }

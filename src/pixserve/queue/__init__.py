@@ -5,6 +5,9 @@ from pixserve.queue.clock import Clock, utc_now
 from pixserve.queue.factory import open_job_store
 from pixserve.queue.memory import MemoryJobStore
 from pixserve.queue.migrate import current_revision, head_revision, upgrade
+from pixserve.queue.outbox import Outbox
+from pixserve.queue.outbox_memory import MemoryOutbox
+from pixserve.queue.outbox_sql import SqlOutbox, open_outbox
 from pixserve.queue.sql import SqlJobStore
 from pixserve.queue.store import JobStore
 
@@ -13,10 +16,14 @@ __all__ = [
     "Clock",
     "JobStore",
     "MemoryJobStore",
+    "MemoryOutbox",
+    "Outbox",
     "SqlJobStore",
+    "SqlOutbox",
     "current_revision",
     "head_revision",
     "open_job_store",
+    "open_outbox",
     "upgrade",
     "utc_now",
 ]

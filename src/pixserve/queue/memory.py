@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from pixserve.domain.job import Job, JobStatus, NewJob
 from pixserve.queue.claim import LEASE_EXPIRED
 from pixserve.queue.clock import Clock, read_clock, utc_now
+from pixserve.queue.upkeep import MemoryUpkeep
 from pixserve.queue.wakeup import Wakeup
 
 
@@ -22,7 +23,7 @@ def _queue_order(job: Job) -> tuple[datetime, str]:
     return (job.created_at, job.id)
 
 
-class MemoryJobStore:
+class MemoryJobStore(MemoryUpkeep):
     """A thread-safe in-memory :class:`~pixserve.queue.store.JobStore`.
 
     ``clock`` returns the current aware time; tests inject one to expire leases without
@@ -56,6 +57,7 @@ class MemoryJobStore:
             email=new.email,
             webhook_url=new.webhook_url,
             max_attempts=new.max_attempts,
+            lang=new.lang,
         )
         with self._lock:
             if new.id in self._jobs:

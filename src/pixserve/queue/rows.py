@@ -33,6 +33,10 @@ def job_from_row(row: Mapping[Any, Any]) -> Job:
         lease_expires_at=row["lease_expires_at"],
         started_at=row["started_at"],
         finished_at=row["finished_at"],
+        lang=row["lang"],
+        preview_key=row["preview_key"],
+        input_deleted_at=row["input_deleted_at"],
+        notified_at=row["notified_at"],
     )
 
 
@@ -60,4 +64,8 @@ def new_job_values(new: NewJob, now: datetime) -> dict[str, Any]:
         "updated_at": now,
         "started_at": None,
         "finished_at": None,
+        "lang": new.lang,
+        "preview_key": None,
+        "input_deleted_at": None,
+        "notified_at": None,
     }

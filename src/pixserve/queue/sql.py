@@ -41,6 +41,7 @@ from pixserve.queue.engine import WRITE, create_job_engine
 from pixserve.queue.listen import CHANNEL, PgListener, libpq_conninfo
 from pixserve.queue.rows import job_from_row, new_job_values
 from pixserve.queue.tables import jobs
+from pixserve.queue.upkeep import SqlUpkeep
 from pixserve.queue.wakeup import Wakeup
 
 _QUEUED = JobStatus.QUEUED.value
@@ -52,7 +53,7 @@ _CANCELED = JobStatus.CANCELED.value
 _CANCELABLE = sorted(s.value for s in JobStatus if s.can_become(JobStatus.CANCELED))
 
 
-class SqlJobStore:
+class SqlJobStore(SqlUpkeep):
     """A :class:`~pixserve.queue.store.JobStore` on SQLAlchemy Core.
 
     The schema must exist: run :func:`pixserve.queue.migrate.upgrade` first (or open the

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Collection
+from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from pixserve.domain.job import Job, JobStatus, NewJob
@@ -109,4 +110,56 @@ class JobStore(Protocol):
 
     def close(self) -> None:
         """Release connections."""
+        ...
+
+    # -- delivery and retention: previews, housekeeping marks, admin moves, scans ----------
+
+    def attach_preview(self, job_id: str, worker_id: str, *, preview_key: str) -> bool:
+        """Record the preview image of a running job; False if the worker lost it."""
+        ...
+
+    def transition(
+        self,
+        job_id: str,
+        expected: JobStatus,
+        new: JobStatus,
+        *,
+        code: str | None = None,
+        message: str | None = None,
+    ) -> bool:
+        """Move a job from ``expected`` to ``new`` (a legal move) if it is still ``expected``.
+
+        For cleanup and repair, not for workers: the lease is cleared, ``finished_at`` is set
+        when ``new`` is terminal, and ``code``/``message`` (if given) become the job's error.
+        Raises ``IllegalTransition`` for a move the status machine forbids.
+        """
+        ...
+
+    def mark_input_deleted(self, job_id: str) -> bool:
+        """Record that the job's original is gone from storage; False if there is no job."""
+        ...
+
+    def mark_notified(self, job_id: str) -> bool:
+        """Record that the job's terminal e-mail/webhook deliveries are queued."""
+        ...
+
+    def find_finished(
+        self,
+        *,
+        statuses: Collection[JobStatus],
+        finished_before: datetime | None = None,
+        input_kept: bool | None = None,
+        unnotified: bool = False,
+        limit: int = 100,
+    ) -> list[Job]:
+        """Up to ``limit`` jobs in ``statuses``, oldest ``finished_at`` first.
+
+        ``finished_before`` keeps jobs that finished before it; ``input_kept`` keeps jobs
+        whose original is (True) or is not (False) still marked present; ``unnotified``
+        keeps jobs with an e-mail or webhook whose deliveries are not queued yet.
+        """
+        ...
+
+    def scan(self, *, after: str | None = None, limit: int = 500) -> list[Job]:
+        """Up to ``limit`` jobs of any status in id order, starting after id ``after``."""
         ...

@@ -3,30 +3,37 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from pixserve.core.errors import (
     BlobNotFound,
+    EmailUnavailable,
     InvalidCrop,
-    InvalidRequest,
+    InvalidEmail,
     JobNotFound,
+    LinkRequired,
     QueueFull,
+    ResultExpired,
     ResultNotReady,
 )
 from pixserve.core.settings import Settings
 from pixserve.domain.job import Crop, Job, JobStatus, NewJob, new_job_id
 from pixserve.imaging import DecodedImage, decode_image
+from pixserve.notify.i18n import choose_language
+from pixserve.notify.targets import Resolver, check_target, system_resolver
+from pixserve.queue.outbox import Outbox
 from pixserve.queue.store import JobStore
 from pixserve.services import keys
+from pixserve.services.links import ResultLinks
 from pixserve.services.ports import StyleCatalog
-from pixserve.services.views import JobView, estimate_eta
+from pixserve.services.views import DeliveryInfo, JobView, estimate_eta
 from pixserve.storage.base import BlobStore
 
 log = logging.getLogger(__name__)
 
 MAX_EMAIL_LENGTH = 254
-MAX_URL_LENGTH = 2048
 
 
 @dataclass(frozen=True)
@@ -38,27 +45,52 @@ class Submission:
     crop: str | None = None
     email: str | None = None
     webhook_url: str | None = None
+    #: ``lang`` form field; else the language is picked from ``accept_language``.
+    lang: str | None = None
+    accept_language: str | None = None
 
 
 @dataclass(frozen=True)
 class Result:
-    """A finished job's image."""
+    """A finished job's image (or, from a store that presigns, where to fetch it)."""
 
     data: bytes
     content_type: str
     extension: str
+    redirect_url: str | None = None
 
 
 class JobService:
-    """Use cases on jobs, over a job store, a blob store and a style catalog."""
+    """Use cases on jobs, over a job store, a blob store and a style catalog.
+
+    With ``links`` the full-size result of a style with a preview is only served through a
+    signed link; with ``outbox`` the job's deliveries show in its view and go with it;
+    ``email_enabled`` says whether an SMTP server is configured; ``resolver`` resolves
+    webhook hosts (tests pass a fake one).
+    """
 
     def __init__(
-        self, jobs: JobStore, blobs: BlobStore, catalog: StyleCatalog, settings: Settings
+        self,
+        jobs: JobStore,
+        blobs: BlobStore,
+        catalog: StyleCatalog,
+        settings: Settings,
+        *,
+        links: ResultLinks | None = None,
+        outbox: Outbox | None = None,
+        email_enabled: bool = False,
+        resolver: Resolver = system_resolver,
+        webhook_secret: Callable[[str], str] | None = None,
     ) -> None:
         self.jobs = jobs
         self.blobs = blobs
         self.catalog = catalog
         self.settings = settings
+        self.links = links
+        self.outbox = outbox
+        self.email_enabled = email_enabled
+        self.resolver = resolver
+        self._webhook_secret = webhook_secret
 
     def validate_image(self, data: bytes) -> DecodedImage:
         """Decode ``data`` with the service's limits, or raise the matching ``ImageError``."""
@@ -76,7 +108,10 @@ class JobService:
         self.catalog.get(submission.style)
         crop = Crop.parse(submission.crop) if submission.crop else None
         email = _clean_email(submission.email)
-        webhook_url = _clean_url(submission.webhook_url)
+        if email and not self.email_enabled:
+            raise EmailUnavailable()
+        webhook_url = self.check_webhook(submission.webhook_url)
+        lang = choose_language(submission.lang, submission.accept_language)
         decoded = self.validate_image(submission.data)
         if crop is not None:
             check_crop(crop, decoded.size)
@@ -96,6 +131,7 @@ class JobService:
                     email=email,
                     webhook_url=webhook_url,
                     max_attempts=self.settings.max_attempts,
+                    lang=lang,
                 )
             )
         except BaseException:
@@ -103,6 +139,20 @@ class JobService:
             raise
         log.info("job %s queued (style %s)", job.id, job.style)
         return self.view(job)
+
+    def webhook_secret(self, job: JobView | Job) -> str | None:
+        """The job's own ``whsec_…`` secret, told once at submit; None with a shared one."""
+        if self._webhook_secret is None:
+            return None
+        return self._webhook_secret(job.id)
+
+    def check_webhook(self, url: str | None) -> str | None:
+        """The cleaned webhook URL, or ``WebhookRefused`` if it may not be called."""
+        if not url or not url.strip():
+            return None
+        url = url.strip()
+        check_target(url, allow_private=self.settings.webhook_allow_private, resolver=self.resolver)
+        return url
 
     def get(self, job_id: str) -> Job:
         """The job, or ``JobNotFound``."""
@@ -127,19 +177,63 @@ class JobService:
                 workers=self.jobs.active_workers(),
                 now=datetime.now(UTC),
             )
-        return JobView.of(job, position=position, eta_seconds=eta)
+        link = None
+        if self.links is not None and job.preview_key and job.status is JobStatus.SUCCEEDED:
+            link = self.links.path(job, "result")
+        deliveries: tuple[DeliveryInfo, ...] = ()
+        if self.outbox is not None and (job.email or job.webhook_url):
+            deliveries = tuple(DeliveryInfo.of(d) for d in self.outbox.for_job(job.id))
+        return JobView.of(
+            job, position=position, eta_seconds=eta, result_link=link, deliveries=deliveries
+        )
 
-    def result(self, job_id: str) -> Result:
-        """The result image of a succeeded job, or ``ResultNotReady``."""
-        job = self.get(job_id)
+    def result(
+        self,
+        job_id: str,
+        *,
+        variant: str = "result",
+        expires: str | None = None,
+        signature: str | None = None,
+    ) -> Result:
+        """The result (or ``variant="preview"``) image of a succeeded job.
+
+        With ``expires``/``signature`` the link is checked first (``LinkError``,
+        ``LinkExpired``). The full-size result of a job with a preview needs a signed link
+        (``LinkRequired``). A result deleted by retention is ``ResultExpired``.
+        """
+        signed = expires is not None or signature is not None
+        if signed and self.links is not None:
+            self.links.verify(job_id, variant, expires, signature)
+        job = self.jobs.get(job_id)
+        if job is None:
+            if signed:
+                raise ResultExpired("this picture has been deleted")
+            raise JobNotFound()
+        if job.status is JobStatus.EXPIRED:
+            raise ResultExpired()
         if job.status is not JobStatus.SUCCEEDED or not job.result_key:
             raise ResultNotReady(f"the job is {job.status.value}; it has no result")
+        if variant == "preview":
+            key = job.preview_key
+            if not key:
+                raise ResultNotReady("this style makes no preview")
+            content_type = _content_type(key)
+        else:
+            key = job.result_key
+            if job.preview_key and self.links is not None and not signed:
+                raise LinkRequired()
+            content_type = job.result_content_type or "application/octet-stream"
+        extension = key.rsplit(".", 1)[-1]
+        if signed and self.links is not None:
+            direct = self.links.direct_url(
+                key, filename=f"pixserve-{job.id}.{extension}", content_type=content_type
+            )
+            if direct:
+                return Result(b"", content_type, extension, redirect_url=direct)
         try:
-            data = self.blobs.get(job.result_key)
+            data = self.blobs.get(key)
         except BlobNotFound:
             raise ResultNotReady("the result has been deleted") from None
-        content_type = job.result_content_type or "application/octet-stream"
-        extension = job.result_key.rsplit(".", 1)[-1]
         return Result(data=data, content_type=content_type, extension=extension)
 
     def delete(self, job_id: str) -> Job:
@@ -153,6 +247,8 @@ class JobService:
             raise JobNotFound()
         for key in list(self.blobs.keys(keys.job_prefix(job_id))):
             self.blobs.delete(key)
+        if self.outbox is not None:
+            self.outbox.delete_for_job(job_id)
         self.jobs.delete(job_id)
         log.info("job %s deleted (was %s)", job_id, job.status.value)
         return job
@@ -172,15 +268,14 @@ def _clean_email(email: str | None) -> str | None:
         return None
     email = email.strip()
     local, _, domain = email.rpartition("@")
-    if len(email) > MAX_EMAIL_LENGTH or not local or "." not in domain or " " in email:
-        raise InvalidRequest(f"{email!r} is not an e-mail address")
+    bad = any(c.isspace() or c in '<>,;"' or ord(c) < 0x20 for c in email)
+    if len(email) > MAX_EMAIL_LENGTH or not local or "." not in domain or bad:
+        raise InvalidEmail(f"{email!r} is not an e-mail address")
     return email
 
 
-def _clean_url(url: str | None) -> str | None:
-    if not url or not url.strip():
-        return None
-    url = url.strip()
-    if len(url) > MAX_URL_LENGTH or not url.startswith(("http://", "https://")):
-        raise InvalidRequest("webhook_url must be an http(s) URL")
-    return url
+def _content_type(key: str) -> str:
+    extension = key.rsplit(".", 1)[-1].lower()
+    return {"jpg": "image/jpeg", "jpeg": "image/jpeg", "png": "image/png"}.get(
+        extension, "image/webp" if extension == "webp" else "application/octet-stream"
+    )

@@ -20,3 +20,8 @@ def result_key(job_id: str, attempt: int, worker_id: str, extension: str) -> str
     of the worker that owns the job now; it deletes its own blob when ``succeed`` refuses it.
     """
     return f"{job_prefix(job_id)}result-{attempt}-{worker_id[:12]}.{extension}"
+
+
+def preview_key(job_id: str, attempt: int, worker_id: str) -> str:
+    """A result's smaller, watermarked preview (JPEG), unique per attempt and worker."""
+    return f"{job_prefix(job_id)}preview-{attempt}-{worker_id[:12]}.jpg"

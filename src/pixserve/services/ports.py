@@ -57,3 +57,7 @@ class Renderer(Protocol):
     ) -> np.ndarray:
         """Return the styled image (H', W', 3) uint8."""
         ...
+
+    def preview(self, style: str, pixels: np.ndarray) -> np.ndarray | None:
+        """A smaller, watermarked copy of a result, or None if the style declares no preview."""
+        ...

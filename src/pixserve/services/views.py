@@ -5,7 +5,30 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from pixserve.domain.delivery import Delivery
 from pixserve.domain.job import Job, JobStatus
+
+
+@dataclass(frozen=True)
+class DeliveryInfo:
+    """What became of one e-mail or webhook of the job (never the address or URL itself)."""
+
+    channel: str
+    event: str
+    status: str
+    attempts: int
+    last_error: str | None
+
+    @classmethod
+    def of(cls, delivery: Delivery) -> DeliveryInfo:
+        """The submitter's view of ``delivery``."""
+        return cls(
+            channel=delivery.channel.value,
+            event=delivery.event.value,
+            status=delivery.status.value,
+            attempts=delivery.attempts,
+            last_error=delivery.last_error,
+        )
 
 
 @dataclass(frozen=True)
@@ -24,9 +47,21 @@ class JobView:
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
+    has_preview: bool = False
+    #: The signed path of the full-size result when it is only reachable by link.
+    result_link: str | None = None
+    deliveries: tuple[DeliveryInfo, ...] = ()
 
     @classmethod
-    def of(cls, job: Job, *, position: int | None, eta_seconds: float | None) -> JobView:
+    def of(
+        cls,
+        job: Job,
+        *,
+        position: int | None,
+        eta_seconds: float | None,
+        result_link: str | None = None,
+        deliveries: tuple[DeliveryInfo, ...] = (),
+    ) -> JobView:
         """Build the view of ``job`` with its queue position and estimate."""
         return cls(
             id=job.id,
@@ -41,6 +76,9 @@ class JobView:
             created_at=job.created_at,
             started_at=job.started_at,
             finished_at=job.finished_at,
+            has_preview=job.status is JobStatus.SUCCEEDED and job.preview_key is not None,
+            result_link=result_link,
+            deliveries=deliveries,
         )
 
 

@@ -12,7 +12,7 @@ from fastapi.staticfiles import StaticFiles
 import pixserve
 from pixserve.web.context import AppContext
 from pixserve.web.errors import install_error_handlers
-from pixserve.web.routes import health, jobs, styles, translate, ui
+from pixserve.web.routes import health, jobs, privacy, styles, translate, ui
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ def create_app(ctx: AppContext) -> FastAPI:
     )
     app.state.ctx = ctx
     install_error_handlers(app)
-    for module in (styles, jobs, translate, health, ui):
+    for module in (styles, jobs, translate, health, privacy, ui):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=ui.STATIC_DIR), name="static")
     return app

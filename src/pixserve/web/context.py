@@ -10,6 +10,7 @@ from fastapi import Request
 
 from pixserve.core.settings import Settings
 from pixserve.services import JobService, StyleCatalog, TranslateService
+from pixserve.services.retention import RetentionPolicy
 
 
 class Lifecycle(Protocol):
@@ -35,6 +36,13 @@ class AppContext:
     checks: dict[str, Callable[[], None]] = field(default_factory=dict)
     background: Sequence[Lifecycle] = ()
     close: Callable[[], None] | None = None
+    #: What the privacy page and ``/v1/config`` promise (from the settings if None).
+    retention: RetentionPolicy | None = None
+    email_enabled: bool = False
+
+    def policy(self) -> RetentionPolicy:
+        """The retention promise this app states."""
+        return self.retention or RetentionPolicy.of(self.settings)
 
 
 def get_context(request: Request) -> AppContext:

@@ -6,10 +6,11 @@ import logging
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from pixserve.core.errors import PixserveError
+from pixserve.core.errors import LinkError, PixserveError
+from pixserve.web.pages import link_error_page, wants_html
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,14 @@ def install_error_handlers(app: FastAPI) -> None:
     async def pixserve_error(request: Request, exc: PixserveError) -> JSONResponse:
         if exc.http_status >= 500:
             log.warning("%s %s: %s (%s)", request.method, request.url.path, exc.message, exc.code)
+        return error_response(exc.http_status, exc.code, exc.message)
+
+    @app.exception_handler(LinkError)
+    async def link_error(request: Request, exc: LinkError) -> Response:
+        # People follow result links from e-mails: a browser gets a page, an API client JSON.
+        if wants_html(request):
+            page = link_error_page(request, exc.code, exc.http_status)
+            return HTMLResponse(page, status_code=exc.http_status)
         return error_response(exc.http_status, exc.code, exc.message)
 
     @app.exception_handler(RequestValidationError)

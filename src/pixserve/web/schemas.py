@@ -27,12 +27,23 @@ class StyleOut(BaseModel):
     kind: str
     fast: bool
     limits: dict[str, Any]
+    preview: bool = Field(
+        default=False, description="Whether results come with a smaller, watermarked preview."
+    )
     thumbnail_url: str | None
 
 
 class CatalogOut(BaseModel):
     styles: list[StyleOut]
     limits: dict[str, int]
+
+
+class DeliveryOut(BaseModel):
+    channel: str = Field(examples=["email", "webhook"])
+    event: str = Field(examples=["job.succeeded"])
+    status: str = Field(examples=["pending", "sent", "failed"])
+    attempts: int
+    last_error: str | None
 
 
 class JobOut(BaseModel):
@@ -47,7 +58,19 @@ class JobOut(BaseModel):
     error: ErrorDetail | None
     status_url: str
     events_url: str
-    result_url: str | None
+    result_url: str | None = Field(
+        description="The full-size result; a signed, expiring link for styles with a preview."
+    )
+    preview_url: str | None = Field(
+        default=None, description="The smaller, watermarked preview, for styles that make one."
+    )
+    notifications: list[DeliveryOut] = Field(
+        default_factory=list, description="What became of the job's e-mail and webhook calls."
+    )
+    webhook_secret: str | None = Field(
+        default=None,
+        description="Only in the answer to POST: the whsec_… secret its webhooks are signed with.",
+    )
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
@@ -69,7 +92,18 @@ class JobOut(BaseModel):
             error=error,
             status_url=base,
             events_url=f"{base}/events",
-            result_url=f"{base}/result" if view.has_result else None,
+            result_url=(view.result_link or f"{base}/result") if view.has_result else None,
+            preview_url=f"{base}/preview" if view.has_preview else None,
+            notifications=[
+                DeliveryOut(
+                    channel=d.channel,
+                    event=d.event,
+                    status=d.status,
+                    attempts=d.attempts,
+                    last_error=d.last_error,
+                )
+                for d in view.deliveries
+            ],
             created_at=view.created_at,
             started_at=view.started_at,
             finished_at=view.finished_at,
@@ -85,3 +119,16 @@ class DeletedOut(BaseModel):
 class HealthOut(BaseModel):
     status: str
     checks: dict[str, str] = {}
+
+
+class RetentionOut(BaseModel):
+    delete_originals: bool = Field(description="Originals are deleted when their job finishes.")
+    result_ttl_hours: float = Field(description="Results are deleted this long after finishing.")
+    record_ttl_hours: float = Field(description="Finished jobs' records are kept this long.")
+    link_ttl_hours: float = Field(description="Signed links stop working after this long.")
+
+
+class ConfigOut(BaseModel):
+    email: bool = Field(description="Whether POST /v1/jobs accepts an e-mail address.")
+    languages: list[str]
+    retention: RetentionOut

@@ -8,6 +8,8 @@ import socket
 import threading
 from collections.abc import Collection
 
+import numpy as np
+
 from pixserve.core.errors import (
     BlobNotFound,
     ImageError,
@@ -21,6 +23,7 @@ from pixserve.domain.job import Job
 from pixserve.imaging import ImageFormat, decode_image, encode_image
 from pixserve.queue.store import JobStore
 from pixserve.services import keys
+from pixserve.services.aftercare import Aftercare
 from pixserve.services.ports import Renderer
 from pixserve.storage.base import BlobStore
 from pixserve.worker.heartbeat import Heartbeat
@@ -34,6 +37,10 @@ PERMANENT_ERRORS: tuple[type[PixserveError], ...] = (
     NotFound,
     BlobNotFound,
 )
+
+
+#: JPEG quality of previews: they are small and watermarked, so size matters more.
+PREVIEW_QUALITY = 85
 
 
 class JobLost(Exception):
@@ -61,6 +68,7 @@ class Worker:
         *,
         worker_id: str | None = None,
         styles: Collection[str] | None = None,
+        aftercare: Aftercare | None = None,
     ) -> None:
         self.jobs = jobs
         self.blobs = blobs
@@ -68,6 +76,7 @@ class Worker:
         self.settings = settings
         self.worker_id = worker_id or new_worker_id()
         self.styles = set(styles) if styles else None
+        self.aftercare = aftercare
         self.stop = threading.Event()
         self.current: Job | None = None
         self.processed = 0
@@ -113,6 +122,8 @@ class Worker:
         if not claimed:
             return False
         for job in claimed:
+            if self.aftercare is not None:
+                self.aftercare.started(job)
             self.process(job)
         return True
 
@@ -171,6 +182,8 @@ class Worker:
         finally:
             self.current = None
             self.processed += 1
+            if self.aftercare is not None:
+                self.aftercare.finished(job.id)
 
     def _run_job(self, job: Job, beat: Heartbeat) -> None:
         settings = self.settings
@@ -190,9 +203,25 @@ class Worker:
         body = encode_image(pixels, fmt, quality=settings.result_quality)
         if beat.lost.is_set():
             raise JobLost()
+        preview_key = self._store_preview(job, pixels)
         key = keys.result_key(job.id, job.attempts, self.worker_id, fmt.extension)
         self.blobs.put(key, body)
         if not self._succeed(job, key, fmt.content_type):
             self.blobs.delete(key)
+            if preview_key:
+                self.blobs.delete(preview_key)
             raise JobLost()
         log.info("job %s succeeded (%s)", job.id, job.style)
+
+    def _store_preview(self, job: Job, pixels: np.ndarray) -> str | None:
+        """Store the style's preview of ``pixels`` (always JPEG), if it declares one."""
+        preview = self.renderer.preview(job.style, pixels)
+        if preview is None:
+            return None
+        body = encode_image(preview, ImageFormat.JPEG, quality=PREVIEW_QUALITY)
+        key = keys.preview_key(job.id, job.attempts, self.worker_id)
+        self.blobs.put(key, body)
+        if not self.jobs.attach_preview(job.id, self.worker_id, preview_key=key):
+            self.blobs.delete(key)
+            raise JobLost()
+        return key

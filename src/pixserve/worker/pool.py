@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Callable
 
+from pixserve.worker.housekeeping import Housekeeper
 from pixserve.worker.loop import Worker
 
 log = logging.getLogger(__name__)
@@ -20,14 +21,22 @@ class WorkerPool:
     """Starts workers on daemon threads and stops them without losing a job."""
 
     def __init__(
-        self, make_worker: Callable[[int], Worker], size: int, *, grace_seconds: float = 20.0
+        self,
+        make_worker: Callable[[int], Worker],
+        size: int,
+        *,
+        grace_seconds: float = 20.0,
+        housekeeper: Housekeeper | None = None,
     ) -> None:
         self.workers = [make_worker(i) for i in range(size)]
         self.grace_seconds = grace_seconds
+        self.housekeeper = housekeeper
         self._threads: list[threading.Thread] = []
 
     def start(self) -> None:
-        """Start every worker on its own thread."""
+        """Start every worker on its own thread (and the housekeeper, if any)."""
+        if self.housekeeper is not None:
+            self.housekeeper.start()
         for worker in self.workers:
             thread = threading.Thread(target=worker.run, name=worker.worker_id, daemon=True)
             thread.start()
@@ -53,6 +62,8 @@ class WorkerPool:
             if thread.is_alive():
                 worker.release_current()
         self._threads.clear()
+        if self.housekeeper is not None:
+            self.housekeeper.stop()
 
     @property
     def busy(self) -> int:

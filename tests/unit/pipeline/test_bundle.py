@@ -47,6 +47,7 @@ post = ["sharpen", { step = "sharpen", amount = 0.3 }]
         "kind": "builtin",
         "fast": True,
         "limits": {"max_side": 640},
+        "preview": False,
     }
 
 

@@ -8,7 +8,13 @@ import pytest
 
 from pixserve.core.errors import PixserveError
 from pixserve.domain import NewJob
-from pixserve.queue import MemoryJobStore, SqlJobStore, current_revision, open_job_store
+from pixserve.queue import (
+    MemoryJobStore,
+    SqlJobStore,
+    current_revision,
+    head_revision,
+    open_job_store,
+)
 
 
 def test_memory() -> None:
@@ -19,7 +25,7 @@ def test_sqlite_with_migration(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path}/data/jobs.db"
     store = open_job_store(url, migrate=True)
     assert isinstance(store, SqlJobStore)
-    assert current_revision(url) == "0001"
+    assert current_revision(url) == head_revision()
     job = store.enqueue(NewJob(style="s", input_key="k"))
     assert store.get(job.id) == job
     store.close()

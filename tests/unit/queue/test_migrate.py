@@ -23,9 +23,9 @@ def test_upgrade_from_nothing_and_again(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path}/jobs.db"
     assert current_revision(url) is None
     upgrade(url)
-    assert current_revision(url) == head_revision() == "0001"
+    assert current_revision(url) == head_revision() == "0002_delivery"
     upgrade(url)
-    assert current_revision(url) == "0001"
+    assert current_revision(url) == head_revision()
 
 
 def test_migrated_schema_matches_tables(tmp_path: Path) -> None:

@@ -6,12 +6,12 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 
-from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFile
-from fastapi.responses import StreamingResponse
+from fastapi import APIRouter, Depends, File, Form, Header, Request, Response, UploadFile
+from fastapi.responses import RedirectResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from pixserve.core.errors import PixserveError
-from pixserve.services import Submission
+from pixserve.services import Result, Submission
 from pixserve.web.context import AppContext, get_context
 from pixserve.web.routes.uploads import read_upload
 from pixserve.web.schemas import DeletedOut, ErrorBody, JobOut
@@ -32,15 +32,29 @@ async def submit_job(
     file: UploadFile = File(..., description="The photo (JPEG, PNG, WebP, AVIF, GIF, BMP, TIFF)."),
     style: str = Form(..., description="A style name from GET /v1/styles."),
     crop: str | None = Form(None, description="x,y,w,h in the upright image."),
-    email: str | None = Form(None),
-    webhook_url: str | None = Form(None),
+    email: str | None = Form(None, description="Send the result (or the failure) here."),
+    webhook_url: str | None = Form(
+        None, description="POST signed job.running/succeeded/failed events here."
+    ),
+    lang: str | None = Form(None, description="Language of the e-mail: en or es."),
+    accept_language: str | None = Header(None, include_in_schema=False),
     ctx: AppContext = Depends(get_context),
 ) -> JobOut:
     """Queue one image; answer at once with the job's id and where to watch it."""
     data = await read_upload(file, ctx.settings.max_upload_bytes)
-    submission = Submission(data=data, style=style, crop=crop, email=email, webhook_url=webhook_url)
+    submission = Submission(
+        data=data,
+        style=style,
+        crop=crop,
+        email=email,
+        webhook_url=webhook_url,
+        lang=lang,
+        accept_language=accept_language,
+    )
     view = await run_in_threadpool(ctx.jobs.submit, submission)
     body = JobOut.of(view)
+    if webhook_url:
+        body.webhook_secret = ctx.jobs.webhook_secret(view)
     response.headers["Location"] = body.status_url
     return body
 
@@ -95,14 +109,47 @@ async def job_events(
     response_class=Response,
 )
 def get_result(
-    job_id: str, download: bool = False, ctx: AppContext = Depends(get_context)
+    job_id: str,
+    download: bool = False,
+    expires: str | None = None,
+    signature: str | None = None,
+    ctx: AppContext = Depends(get_context),
 ) -> Response:
-    """The result image; ``?download=1`` asks the browser to save it."""
-    result = ctx.jobs.result(job_id)
+    """The full-size result; ``?download=1`` asks the browser to save it.
+
+    ``expires`` and ``signature`` make a signed link (from the e-mail, the webhook, or
+    ``result_url``); styles with a preview serve their full-size result only that way.
+    """
+    result = ctx.jobs.result(job_id, expires=expires, signature=signature)
+    return _image(job_id, result, download=download, suffix="")
+
+
+@router.get(
+    "/{job_id}/preview",
+    responses={200: {"content": {"image/jpeg": {}}}, **_ERRORS},
+    response_class=Response,
+)
+def get_preview(
+    job_id: str,
+    download: bool = False,
+    expires: str | None = None,
+    signature: str | None = None,
+    ctx: AppContext = Depends(get_context),
+) -> Response:
+    """The smaller, watermarked preview of a style that makes one."""
+    result = ctx.jobs.result(job_id, variant="preview", expires=expires, signature=signature)
+    return _image(job_id, result, download=download, suffix="-preview")
+
+
+def _image(job_id: str, result: Result, *, download: bool, suffix: str) -> Response:
+    if result.redirect_url:
+        return RedirectResponse(result.redirect_url, status_code=307)
     disposition = "attachment" if download else "inline"
+    name = f"pixserve-{job_id}{suffix}.{result.extension}"
     headers = {
-        "Content-Disposition": f'{disposition}; filename="pixserve-{job_id}.{result.extension}"',
+        "Content-Disposition": f'{disposition}; filename="{name}"',
         "Cache-Control": "private, max-age=3600",
+        "Referrer-Policy": "no-referrer",
     }
     return Response(result.data, media_type=result.content_type, headers=headers)
 

@@ -36,6 +36,13 @@
     no_file: "Please choose a photo first.",
     no_style: "Please pick a style.",
     styles_unavailable: "We couldn’t load the styles. Please reload the page.",
+    invalid_email: "That e-mail address doesn’t look right. Please check it, or leave it empty.",
+    email_unavailable: "This site doesn’t send e-mail. Please leave the address empty.",
+    webhook_refused: "That webhook address isn’t allowed.",
+    result_expired: "This result has been deleted, as promised. Please make a new one.",
+    link_expired: "This link has expired.",
+    link_invalid: "This link doesn’t work; it may have been changed.",
+    link_required: "The full-size picture is only available through the link we sent.",
   };
 
   const $ = (id) => document.getElementById(id);
@@ -73,6 +80,9 @@
     newPhoto: $("new-photo"),
     deleteBox: $("delete-box"),
     deleteButton: $("delete"),
+    emailStep: $("email-step"),
+    email: $("email"),
+    retentionNote: $("retention-note"),
   };
 
   const state = {
@@ -192,6 +202,33 @@
     el.error.hidden = true;
     el.error.textContent = "";
     delete el.error.dataset.code;
+  }
+
+  // ---------- what the server promises: e-mail, retention ----------
+
+  function duration(hours) {
+    if (hours >= 48 && hours % 24 === 0) return `${hours / 24} days`;
+    if (hours >= 1) return `${hours} hour${hours === 1 ? "" : "s"}`;
+    const minutes = Math.round(hours * 60);
+    return minutes >= 1 ? `${minutes} minute${minutes === 1 ? "" : "s"}` : "a few seconds";
+  }
+
+  async function loadConfig() {
+    let config;
+    try {
+      config = await api("GET", `${API}/config`);
+    } catch (err) {
+      return; // the page works without it: no e-mail field, the generic retention note
+    }
+    el.emailStep.hidden = !config.email;
+    const r = config.retention || {};
+    if (typeof r.result_ttl_hours === "number") {
+      const original = r.delete_originals
+        ? "Your photo is deleted from this server as soon as your picture is ready"
+        : `Your photo is deleted with the result`;
+      el.retentionNote.textContent =
+        `${original}; the result is deleted ${duration(r.result_ttl_hours)} after it is made.`;
+    }
   }
 
   // ---------- styles gallery ----------
@@ -481,6 +518,8 @@
     const form = new FormData();
     form.append("file", file, file.name || "photo");
     form.append("style", style);
+    const email = el.emailStep.hidden ? "" : el.email.value.trim();
+    if (email) form.append("email", email);
 
     let job;
     try {
@@ -830,5 +869,6 @@
     }
   }
 
+  loadConfig();
   loadStyles().then(resumeFromHash);
 })();

@@ -1,0 +1,204 @@
+"""``SqlOutbox``: the outbox in the job database (the ``deliveries`` table).
+
+The claim is the job claim's shape: one ``UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP
+LOCKED) RETURNING *`` in one write transaction (``BEGIN IMMEDIATE`` on SQLite).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, and_, delete, insert, or_, select, update
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+
+from pixserve.core.errors import Unavailable
+from pixserve.domain.delivery import Channel, Delivery, DeliveryStatus, JobEvent, NewDelivery
+from pixserve.queue.clock import Clock, read_clock, utc_now
+from pixserve.queue.engine import WRITE, create_job_engine
+from pixserve.queue.outbox import Outbox
+from pixserve.queue.outbox_memory import MemoryOutbox
+from pixserve.queue.tables import deliveries
+
+_PENDING = DeliveryStatus.PENDING.value
+_SENDING = DeliveryStatus.SENDING.value
+
+
+class SqlOutbox:
+    """A :class:`~pixserve.queue.outbox.Outbox` on SQLAlchemy Core; the schema must exist."""
+
+    def __init__(
+        self, database_url: str, *, clock: Clock = utc_now, busy_timeout: float = 10.0
+    ) -> None:
+        self._engine = create_job_engine(database_url, busy_timeout=busy_timeout)
+        self._writer = self._engine.execution_options(**{WRITE: True})
+        self._clock = clock
+
+    def __repr__(self) -> str:
+        return f"SqlOutbox({self._engine.url.render_as_string(hide_password=True)!r})"
+
+    def _now(self) -> datetime:
+        return read_clock(self._clock)
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        with _unavailable_on_db_errors(), self._writer.begin() as connection:
+            yield connection
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        with _unavailable_on_db_errors(), self._engine.connect() as connection:
+            yield connection
+
+    def add(self, new: NewDelivery) -> Delivery | None:
+        """Queue ``new`` as pending, due now; None if this job, channel and event has one."""
+        now = self._now()
+        values = {
+            "id": new.id,
+            "job_id": new.job_id,
+            "channel": new.channel.value,
+            "event": new.event.value,
+            "target": new.target,
+            "payload": dict(new.payload),
+            "status": _PENDING,
+            "attempts": 0,
+            "max_attempts": new.max_attempts,
+            "next_attempt_at": now,
+            "lease_expires_at": None,
+            "last_error": None,
+            "created_at": now,
+            "updated_at": now,
+            "sent_at": None,
+        }
+        try:
+            with self._write() as conn:
+                row = conn.execute(
+                    insert(deliveries).values(values).returning(*deliveries.c)
+                ).mappings()
+                return _delivery(row.one())
+        except IntegrityError:
+            return None
+
+    def claim_due(
+        self, worker_id: str, *, lease_seconds: float = 60.0, limit: int = 10
+    ) -> list[Delivery]:
+        """Atomically take up to ``limit`` due deliveries, oldest due first."""
+        if limit < 1:
+            return []
+        now = self._now()
+        due = or_(
+            and_(deliveries.c.status == _PENDING, deliveries.c.next_attempt_at <= now),
+            and_(deliveries.c.status == _SENDING, deliveries.c.lease_expires_at < now),
+        )
+        batch = (
+            select(deliveries.c.id)
+            .where(due)
+            .order_by(deliveries.c.next_attempt_at, deliveries.c.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        stmt = (
+            update(deliveries)
+            .where(deliveries.c.id.in_(batch), due)
+            .values(
+                status=_SENDING,
+                attempts=deliveries.c.attempts + 1,
+                lease_expires_at=now + timedelta(seconds=lease_seconds),
+                updated_at=now,
+            )
+            .returning(*deliveries.c)
+        )
+        with self._write() as conn:
+            rows = conn.execute(stmt).mappings().all()
+        claimed = [_delivery(row) for row in rows]
+        claimed.sort(key=lambda d: (d.next_attempt_at, d.id))
+        return claimed
+
+    def _finish(self, delivery_id: str, values: dict[str, Any]) -> bool:
+        stmt = (
+            update(deliveries)
+            .where(deliveries.c.id == delivery_id, deliveries.c.status == _SENDING)
+            .values(lease_expires_at=None, updated_at=self._now(), **values)
+        )
+        with self._write() as conn:
+            return conn.execute(stmt).rowcount == 1
+
+    def mark_sent(self, delivery_id: str) -> bool:
+        """A sending delivery went through; False if it was not sending."""
+        return self._finish(
+            delivery_id,
+            {"status": DeliveryStatus.SENT.value, "sent_at": self._now(), "last_error": None},
+        )
+
+    def mark_failed(self, delivery_id: str, *, error: str, retry_at: datetime | None) -> bool:
+        """A try failed: pending again from ``retry_at``, or ``failed`` for good if None."""
+        if retry_at is None:
+            return self._finish(
+                delivery_id, {"status": DeliveryStatus.FAILED.value, "last_error": error}
+            )
+        return self._finish(
+            delivery_id, {"status": _PENDING, "last_error": error, "next_attempt_at": retry_at}
+        )
+
+    def for_job(self, job_id: str) -> list[Delivery]:
+        """Every delivery of the job, oldest first."""
+        stmt = (
+            select(deliveries)
+            .where(deliveries.c.job_id == job_id)
+            .order_by(deliveries.c.created_at, deliveries.c.id)
+        )
+        with self._read() as conn:
+            return [_delivery(row) for row in conn.execute(stmt).mappings().all()]
+
+    def delete_for_job(self, job_id: str) -> int:
+        """Forget the job's deliveries; how many there were."""
+        with self._write() as conn:
+            return int(
+                conn.execute(delete(deliveries).where(deliveries.c.job_id == job_id)).rowcount
+            )
+
+    def close(self) -> None:
+        """Close every pooled connection."""
+        self._engine.dispose()
+
+
+def _delivery(row: Mapping[Any, Any]) -> Delivery:
+    return Delivery(
+        id=row["id"],
+        job_id=row["job_id"],
+        channel=Channel(row["channel"]),
+        event=JobEvent(row["event"]),
+        target=row["target"],
+        payload=dict(row["payload"] or {}),
+        status=DeliveryStatus(row["status"]),
+        attempts=int(row["attempts"]),
+        max_attempts=int(row["max_attempts"]),
+        next_attempt_at=row["next_attempt_at"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        last_error=row["last_error"],
+        lease_expires_at=row["lease_expires_at"],
+        sent_at=row["sent_at"],
+    )
+
+
+@contextmanager
+def _unavailable_on_db_errors() -> Iterator[None]:
+    """Turn connection-level database failures into :class:`Unavailable`."""
+    try:
+        yield
+    except OperationalError as exc:
+        raise Unavailable(f"the job database is unavailable: {exc.orig}") from exc
+    except DBAPIError as exc:
+        if exc.connection_invalidated:
+            raise Unavailable(f"lost the connection to the job database: {exc.orig}") from exc
+        raise
+
+
+def open_outbox(url: str) -> Outbox:
+    """The outbox beside the job store at ``url``: ``memory://`` → a :class:`MemoryOutbox`."""
+    if url.strip().lower().startswith("memory:"):
+        return MemoryOutbox()
+    return SqlOutbox(url.strip())
