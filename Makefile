@@ -16,7 +16,7 @@ $(VENV)/.installed: pyproject.toml
 
 # Everything the tests need, on top of the runtime install (S3 storage included).
 $(VENV)/.dev-installed: $(VENV)/.installed pyproject.toml
-	$(BIN)/pip install -q -e '.[dev,s3]'
+	$(BIN)/pip install -q -e '.[dev,s3,train,faces]'
 	@touch $@
 
 install: $(VENV)/.installed

@@ -18,8 +18,9 @@ from PIL import Image
 from skimage import data
 
 from pixserve.inference import EngineCache
-from pixserve.pipeline import BUILTIN_DIR, Catalog, build_pipeline
+from pixserve.pipeline import BUILTIN_DIR, Catalog, Kind, build_pipeline
 from pixserve.pipeline.bundle import THUMBNAIL
+from pixserve.pipeline.upscalers import UPSCALERS
 
 # Square crops (y0, y1, x0, x1) that frame each photo's subject.
 PHOTOS = {
@@ -45,7 +46,12 @@ def main() -> None:
     pixels = sample(args.photo)
     engines = EngineCache()
     for style in Catalog.load([], strict=True, builtin_dir=BUILTIN_DIR):
-        result = build_pipeline(style, engines).run(pixels)
+        source = pixels
+        if style.kind is Kind.UPSCALER and style.upscaler is not None:
+            # An upscaler's thumbnail shows a detail (the face) enlarged to thumbnail size.
+            side = args.size // UPSCALERS[style.upscaler.model].scale
+            source = pixels[90 : 90 + side, 200 : 200 + side]
+        result = build_pipeline(style, engines).run(source)
         small = cv2.resize(result, (args.size, args.size), interpolation=cv2.INTER_AREA)
         target = Path(style.path) / THUMBNAIL
         Image.fromarray(small).save(target, format="JPEG", quality=85, optimize=True)

@@ -17,14 +17,17 @@ from pixserve.pipeline.preview import DEFAULT_PREVIEW_SIDE, PreviewSpec, load_ma
 from pixserve.pipeline.steps import POST_STEPS, make_post_step
 from pixserve.pipeline.style import (
     Channels,
+    FaceSpec,
     Kind,
     Layout,
     ModelSpec,
     OperatorSpec,
     StepSpec,
     Style,
+    UpscalerSpec,
     ValueRange,
 )
+from pixserve.pipeline.upscalers import UPSCALERS
 
 MANIFEST = "style.toml"
 THUMBNAIL = "thumbnail.jpg"
@@ -42,10 +45,22 @@ _TOP_KEYS = {
     "model",
     "pipeline",
     "preview",
+    "upscaler",
 }
 _BUILTIN_KEYS = {"operator", "params"}
-_MODEL_KEYS = {"file", "layout", "range", "channels", "size_multiple", "scale"}
-_PIPELINE_KEYS = {"max_side", "post"}
+_MODEL_KEYS = {
+    "file",
+    "layout",
+    "range",
+    "channels",
+    "size_multiple",
+    "scale",
+    "tile",
+    "tile_overlap",
+}
+_PIPELINE_KEYS = {"max_side", "post", "face"}
+_UPSCALER_KEYS = {"model", "tile", "tile_overlap"}
+_FACE_KEYS = {"required", "margin", "align", "detector"}
 _PREVIEW_KEYS = {"max_side", "watermark", "watermark_image", "opacity"}
 
 E = TypeVar("E", Kind, Layout, ValueRange, Channels)
@@ -97,6 +112,11 @@ class _Reader:
             raise self.fail("[model]", 'only a kind = "onnx" style has a [model] table')
         if kind is Kind.ONNX and builtin is not None:
             raise self.fail("[builtin]", 'only a kind = "builtin" style has a [builtin] table')
+        upscaler = self.table(data, "upscaler")
+        if (upscaler is not None) != (kind is Kind.UPSCALER):
+            raise self.fail("[upscaler]", 'a kind = "upscaler" style, and only it, has [upscaler]')
+        if kind is Kind.UPSCALER and (model is not None or builtin is not None):
+            raise self.fail("kind", 'a kind = "upscaler" style has no [model] or [builtin]')
         thumbnail = self.folder / THUMBNAIL
         return Style(
             name=name,
@@ -111,7 +131,34 @@ class _Reader:
             builtin=self.operator(builtin or {}) if kind is Kind.BUILTIN else None,
             post=self.post(pipeline or {}),
             preview=self.preview(preview) if preview is not None else None,
+            upscaler=self.upscaler(upscaler) if upscaler is not None else None,
+            face=self.face((pipeline or {}).get("face")),
         )
+
+    def upscaler(self, table: dict[str, Any]) -> UpscalerSpec:
+        self.no_unknown_keys(table, _UPSCALER_KEYS, "upscaler")
+        name = self.text(table, "model", required=True, section="upscaler")
+        if name not in UPSCALERS:
+            known = ", ".join(UPSCALERS)
+            raise self.fail("[upscaler] model", f"unknown upscaler {name!r} (known: {known})")
+        tile = self.integer(table, "tile", 256, (32, 4096), section="upscaler")
+        overlap = self.integer(table, "tile_overlap", 16, (0, 1024), section="upscaler")
+        if 2 * overlap >= tile:
+            raise self.fail("[upscaler] tile_overlap", f"must be less than tile / 2, got {overlap}")
+        return UpscalerSpec(model=name, tile=tile, tile_overlap=overlap)
+
+    def face(self, value: Any) -> FaceSpec | None:
+        if value is None or value is False:
+            return None
+        if value is True:
+            return FaceSpec()
+        if not isinstance(value, dict):
+            raise self.fail("[pipeline] face", "must be true, false or a table")
+        self.no_unknown_keys(value, _FACE_KEYS, "pipeline.face")
+        try:
+            return FaceSpec(**value)
+        except (TypeError, ValueError) as exc:
+            raise self.fail("[pipeline] face", str(exc)) from exc
 
     def operator(self, table: dict[str, Any]) -> OperatorSpec:
         self.no_unknown_keys(table, _BUILTIN_KEYS, "builtin")
@@ -143,7 +190,20 @@ class _Reader:
             channels=self.choice(table, "channels", Channels, Channels.RGB, section="model"),
             size_multiple=self.integer(table, "size_multiple", 1, (1, 512), section="model"),
             scale=self.integer(table, "scale", 1, (1, 16), section="model"),
+            **self.tiling(table),
         )
+
+    def tiling(self, table: dict[str, Any]) -> dict[str, int]:
+        tile = self.integer(table, "tile", 0, (0, 8192), section="model")
+        overlap = self.integer(table, "tile_overlap", 0, (0, 4096), section="model")
+        multiple = table.get("size_multiple", 1)
+        if tile and (tile < 32 or tile % multiple):
+            raise self.fail(
+                "[model] tile", f"must be 0 or ≥ 32 and a multiple of size_multiple, got {tile}"
+            )
+        if tile and not 0 <= 2 * overlap < tile:
+            raise self.fail("[model] tile_overlap", f"must be less than tile / 2, got {overlap}")
+        return {"tile": tile, "tile_overlap": overlap}
 
     def max_side(self, table: dict[str, Any]) -> int:
         self.no_unknown_keys(table, _PIPELINE_KEYS, "pipeline")
@@ -202,8 +262,6 @@ class _Reader:
             watermark_image=image,
             opacity=float(opacity),
         )
-
-    # -- typed look-ups ---------------------------------------------------------------------
 
     # -- typed look-ups ---------------------------------------------------------------------
 

@@ -4,20 +4,25 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from pixserve.domain import Crop
 from pixserve.inference import EngineCache
+from pixserve.pipeline.faces import make_detector
 from pixserve.pipeline.operators import OPERATORS
 from pixserve.pipeline.steps import (
     CropStep,
+    FaceStep,
     Frame,
     LimitSize,
+    NeedsModels,
     OnnxModelStep,
     OperatorStep,
     Step,
     make_post_step,
+    upscale_model_step,
 )
 from pixserve.pipeline.style import Kind, Style
 
@@ -66,19 +71,35 @@ class Pipeline:
         return frame.pixels
 
 
-def build_pipeline(style: Style, engines: EngineCache) -> Pipeline:
-    """The pipeline for ``style``: crop → limit size → model → post steps.
+def build_pipeline(
+    style: Style, engines: EngineCache, *, model_dir: Path | None = None
+) -> Pipeline:
+    """The pipeline for ``style``: crop → face → limit size → model → post steps.
 
-    An ONNX style's model is loaded (once, through ``engines``) here, not on the first image.
+    An ONNX style's model is loaded (once, through ``engines``) here, not on the first image;
+    built-in upscalers are converted into ``model_dir`` (default: the data dir's
+    ``models/``) the first time.
     """
-    steps: list[Step] = [CropStep(), LimitSize(style.max_side), _model_step(style, engines)]
-    steps.extend(make_post_step(spec.name, dict(spec.params)) for spec in style.post)
+    steps: list[Step] = [CropStep()]
+    if style.face is not None:
+        face = style.face
+        steps.append(FaceStep(make_detector(face.detector), face.required, face.margin, face.align))
+    steps += [LimitSize(style.max_side), _model_step(style, engines, model_dir)]
+    for spec in style.post:
+        step = make_post_step(spec.name, dict(spec.params))
+        if isinstance(step, NeedsModels):
+            step = step.bind(engines, model_dir)
+        steps.append(step)
     return Pipeline(style=style, steps=tuple(steps))
 
 
-def _model_step(style: Style, engines: EngineCache) -> Step:
+def _model_step(style: Style, engines: EngineCache, model_dir: Path | None) -> Step:
     if style.kind is Kind.ONNX:
         assert style.model is not None  # load_bundle guarantees it for kind = "onnx"
         return OnnxModelStep(engines.get(style.model.path), style.model)
+    if style.kind is Kind.UPSCALER:
+        assert style.upscaler is not None
+        step = upscale_model_step(style.upscaler.model, engines, model_dir)
+        return step.tiled(style.upscaler.tile, style.upscaler.tile_overlap)
     assert style.builtin is not None
     return OperatorStep(OPERATORS[style.builtin.operator], style.builtin.params)

@@ -25,9 +25,16 @@ class Renderer:
     ONNX model, so the first request does not pay for it).
     """
 
-    def __init__(self, catalog: Catalog, engines: EngineCache | None = None) -> None:
+    def __init__(
+        self,
+        catalog: Catalog,
+        engines: EngineCache | None = None,
+        *,
+        model_dir: Path | None = None,
+    ) -> None:
         self.catalog = catalog
         self.engines = engines if engines is not None else EngineCache()
+        self.model_dir = model_dir  # converted built-in models; None: the data dir's models/
         self._pipelines: dict[str, Pipeline] = {}
         self._lock = threading.Lock()
         self._warmed = False
@@ -38,7 +45,7 @@ class Renderer:
         found = self._pipelines.get(style)
         if found is not None:
             return found
-        built = build_pipeline(self.catalog.get(style), self.engines)
+        built = build_pipeline(self.catalog.get(style), self.engines, model_dir=self.model_dir)
         with self._lock:
             return self._pipelines.setdefault(style, built)
 

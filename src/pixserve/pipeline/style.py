@@ -16,6 +16,7 @@ class Kind(StrEnum):
 
     BUILTIN = "builtin"
     ONNX = "onnx"
+    UPSCALER = "upscaler"  # one of pixserve.pipeline.upscalers.UPSCALERS
 
 
 class Layout(StrEnum):
@@ -50,6 +51,10 @@ class ModelSpec:
     channels: Channels = Channels.RGB
     size_multiple: int = 1
     scale: int = 1
+    #: Run images larger than this (px, each side) in overlapping tiles; 0 = never.
+    tile: int = 0
+    #: Pixels two neighbouring tiles share; their outputs are blended across it.
+    tile_overlap: int = 0
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,31 @@ class OperatorSpec:
 
     operator: str
     params: Any
+
+
+@dataclass(frozen=True)
+class UpscalerSpec:
+    """The ``[upscaler]`` table: a built-in upscaler's name and its tiling."""
+
+    model: str
+    tile: int = 256
+    tile_overlap: int = 16
+
+
+@dataclass(frozen=True)
+class FaceSpec:
+    """``[pipeline] face``: crop to the main face before the model."""
+
+    required: bool = True
+    margin: float = 0.5
+    align: bool = False
+    detector: str = "auto"
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.margin <= 4:
+            raise ValueError(f"margin must be between 0 and 4, got {self.margin!r}")
+        if self.detector not in ("auto", "yuface", "haar"):
+            raise ValueError(f"detector must be 'auto', 'yuface' or 'haar', got {self.detector!r}")
 
 
 @dataclass(frozen=True)
@@ -83,6 +113,8 @@ class Style:
     model: ModelSpec | None = None
     builtin: OperatorSpec | None = None
     post: tuple[StepSpec, ...] = ()
+    upscaler: UpscalerSpec | None = None
+    face: FaceSpec | None = None
     preview: PreviewSpec | None = None
 
     def info(self) -> dict[str, Any]:

@@ -36,6 +36,15 @@ def from_tensor(output: np.ndarray, spec: ModelSpec, input_shape: tuple[int, ...
 
     Raises :class:`ModelError` when the output does not have the shape the bundle promised.
     """
+    pixels = output_pixels(output, spec, input_shape)
+    return np.ascontiguousarray(np.clip(np.rint(pixels), 0, 255).astype(np.uint8))
+
+
+def output_pixels(output: np.ndarray, spec: ModelSpec, input_shape: tuple[int, ...]) -> np.ndarray:
+    """The model's output as float RGB pixel values (0..255 scale, not clipped), input × scale.
+
+    Tiling blends these before rounding. Raises :class:`ModelError` for a wrong shape.
+    """
     want_h, want_w = input_shape[0] * spec.scale, input_shape[1] * spec.scale
     if output.ndim == 3:
         output = output[None]  # a model that drops the batch axis for a batch of one
@@ -61,4 +70,4 @@ def from_tensor(output: np.ndarray, spec: ModelSpec, input_shape: tuple[int, ...
     pixels = (img - np.float32(offset)) / np.float32(scale)
     if spec.channels is Channels.BGR:
         pixels = pixels[..., ::-1]
-    return np.ascontiguousarray(np.clip(np.rint(pixels), 0, 255).astype(np.uint8))
+    return pixels

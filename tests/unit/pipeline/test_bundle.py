@@ -113,7 +113,10 @@ BAD_MODELS = [
     ('range = "0..1"\nchannels = "RGBA"', "[model] channels"),
     ('range = "0..1"\nsize_multiple = 0', "[model] size_multiple"),
     ('range = "0..1"\nscale = "2"', "[model] scale"),
-    ('range = "0..1"\ntile = 512', "[model] tile: unknown key"),
+    ('range = "0..1"\ntile = 20', "[model] tile: must be 0 or ≥ 32"),
+    ('range = "0..1"\nsize_multiple = 8\ntile = 100', "multiple of size_multiple"),
+    ('range = "0..1"\ntile = 64\ntile_overlap = 32', "[model] tile_overlap"),
+    ('range = "0..1"\ntiles = 64', "[model] tiles: unknown key"),
 ]
 
 

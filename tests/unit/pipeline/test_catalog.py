@@ -7,9 +7,11 @@ import pytest
 
 from pixserve.core.errors import BundleError, UnknownStyle
 from pixserve.pipeline import BUILTIN_DIR, Catalog, Kind
+from pixserve.pipeline.upscalers import UPSCALERS
 from tests.unit.pipeline.bundles import builtin_toml, write_bundle
 
-BUILTINS = {"cartoon", "pencil", "pencil-color", "watercolor", "oil"}
+OPERATOR_STYLES = {"cartoon", "pencil", "pencil-color", "watercolor", "oil"}
+BUILTINS = OPERATOR_STYLES | set(UPSCALERS)
 
 
 def test_builtins_are_all_there_with_thumbnails() -> None:
@@ -17,7 +19,7 @@ def test_builtins_are_all_there_with_thumbnails() -> None:
     assert set(catalog.names()) == BUILTINS
     assert len(catalog) == len(BUILTINS)
     for style in catalog:
-        assert style.kind is Kind.BUILTIN
+        assert style.kind is (Kind.BUILTIN if style.name in OPERATOR_STYLES else Kind.UPSCALER)
         assert style.path.parent == BUILTIN_DIR
         assert style.thumbnail is not None
         assert 0 < style.thumbnail.stat().st_size < 40_000

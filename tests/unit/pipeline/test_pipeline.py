@@ -11,7 +11,7 @@ import pytest
 from pixserve.core.errors import InvalidCrop
 from pixserve.domain import Crop
 from pixserve.inference import EngineCache
-from pixserve.pipeline import Catalog, build_pipeline, load_bundle
+from pixserve.pipeline import Catalog, Kind, build_pipeline, load_bundle
 from pixserve.pipeline.steps import Frame, ResizeToInput, Sharpen
 from tests.unit.pipeline.bundles import builtin_toml, write_bundle
 
@@ -24,6 +24,8 @@ def catalog() -> Catalog:
 def test_every_builtin_runs_through_its_pipeline(catalog: Catalog, chelsea: np.ndarray) -> None:
     engines = EngineCache()
     for style in catalog:
+        if style.kind is Kind.UPSCALER:
+            continue  # neural, slower: tests/integration/test_upscalers.py runs them
         pipeline = build_pipeline(style, engines)
         assert pipeline.names == ["crop", "limit_size", "model"]
         out = pipeline.run(chelsea)

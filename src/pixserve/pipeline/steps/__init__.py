@@ -1,22 +1,29 @@
 """Pipeline steps: crop, size limit, the model, and the registered post steps."""
 
-from pixserve.pipeline.steps.base import Frame, Step
+from pixserve.pipeline.steps.base import Frame, NeedsModels, Step
 from pixserve.pipeline.steps.crop import CropStep
+from pixserve.pipeline.steps.face import FaceStep
 from pixserve.pipeline.steps.limit_size import LimitSize
 from pixserve.pipeline.steps.onnx_model import OnnxModelStep
 from pixserve.pipeline.steps.operator import OperatorStep
 from pixserve.pipeline.steps.post import ResizeToInput, Sharpen
 from pixserve.pipeline.steps.registry import POST_STEPS, make_post_step
+from pixserve.pipeline.steps.upscale import Upscale, UpscaleModelStep, upscale_model_step
 
 __all__ = [
     "POST_STEPS",
     "CropStep",
+    "FaceStep",
     "Frame",
     "LimitSize",
+    "NeedsModels",
     "OnnxModelStep",
     "OperatorStep",
     "ResizeToInput",
     "Sharpen",
     "Step",
+    "Upscale",
+    "UpscaleModelStep",
     "make_post_step",
+    "upscale_model_step",
 ]

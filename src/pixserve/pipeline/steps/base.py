@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Protocol
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
 
 from pixserve.domain import Crop
+
+if TYPE_CHECKING:
+    from pixserve.inference import EngineCache
 
 
 @dataclass(frozen=True)
@@ -45,4 +49,13 @@ class Step(Protocol):
 
     def __call__(self, frame: Frame) -> Frame:
         """Transform ``frame``; the pixels stay RGB uint8 (H, W, 3)."""
+        ...
+
+
+@runtime_checkable
+class NeedsModels(Protocol):
+    """A post step that runs a model: the pipeline binds it to the engine cache first."""
+
+    def bind(self, engines: EngineCache, model_dir: Path | None) -> Step:
+        """The runnable step, its model loaded through ``engines`` (cached in ``model_dir``)."""
         ...

@@ -8,7 +8,7 @@ from typing import ClassVar
 from pixserve.inference import Engine
 from pixserve.pipeline.steps.base import Frame
 from pixserve.pipeline.style import ModelSpec
-from pixserve.pipeline.tensor import from_tensor, to_tensor
+from pixserve.pipeline.tiling import run_model
 
 
 @dataclass(frozen=True)
@@ -21,7 +21,5 @@ class OnnxModelStep:
     weight: ClassVar[float] = 0.9
 
     def __call__(self, frame: Frame) -> Frame:
-        """Return the model's image: (H·scale, W·scale, 3) uint8 RGB."""
-        batch = to_tensor(frame.pixels, self.spec)
-        output = self.engine.run(batch)
-        return frame.with_pixels(from_tensor(output, self.spec, frame.pixels.shape))
+        """Return the model's image: (H·scale, W·scale, 3) uint8 RGB (tiled if declared)."""
+        return frame.with_pixels(run_model(self.engine, self.spec, frame.pixels))

@@ -1,0 +1,90 @@
+"""Running a fully convolutional model on a large image in overlapping tiles.
+
+Tiles of ``[model] tile`` pixels overlap by ``tile_overlap``; across each overlap the two
+outputs are blended with weights that are zero on the outer quarter of the overlap (where
+a tile's border effects live) and then ramp linearly, normalised so the weights of all
+tiles sum to one at every output pixel. The weights are separable, so the output is built
+one row of tiles ("band") at a time: memory is the uint8 result plus one float band, never
+a float copy of the whole output.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from pixserve.inference import Engine
+from pixserve.pipeline.style import ModelSpec
+from pixserve.pipeline.tensor import from_tensor, output_pixels, to_tensor
+
+
+def run_model(engine: Engine, spec: ModelSpec, pixels: np.ndarray) -> np.ndarray:
+    """The model's image for ``pixels`` (RGB uint8), tiled when the bundle asks for it."""
+    h, w = pixels.shape[:2]
+    if not spec.tile or (h <= spec.tile and w <= spec.tile):
+        return from_tensor(engine.run(to_tensor(pixels, spec)), spec, pixels.shape)
+    return run_tiled(engine, spec, pixels)
+
+
+def tile_starts(length: int, tile: int, overlap: int) -> list[int]:
+    """Start offsets of tiles of ``tile`` px covering ``length`` px, neighbours sharing
+    at least ``overlap`` px; the last tile ends exactly at ``length``."""
+    if length <= tile:
+        return [0]
+    step = tile - overlap
+    starts = list(range(0, length - tile, step))
+    return [*starts, length - tile]
+
+
+def blend_weights(starts: list[int], size: int, overlap: int, scale: int) -> list[np.ndarray]:
+    """Per tile, 1-D weights over its output (``size·scale`` values) summing to 1 across tiles.
+
+    ``size`` is the tile length on this axis (the image length when it fits in one tile).
+    """
+    n = size * scale
+    q = overlap * scale // 4  # ignored border: the tile's own edge effects live here
+    ramp = np.arange(1, overlap * scale - 2 * q + 1, dtype=np.float32) / (
+        overlap * scale - 2 * q + 1
+    )
+    raw = []
+    last_end = starts[-1] + size
+    for start in starts:
+        w = np.ones(n, np.float32)
+        if start > 0 and overlap:  # a neighbour before: fade in
+            w[:q] = 0.0
+            w[q : q + ramp.size] = ramp
+        if start + size < last_end and overlap:  # a neighbour after: fade out
+            w[n - q :] = 0.0
+            w[n - q - ramp.size : n - q] = np.minimum(w[n - q - ramp.size : n - q], ramp[::-1])
+        raw.append(w)
+    total = np.zeros(last_end * scale, np.float32)
+    for start, w in zip(starts, raw, strict=True):
+        total[start * scale : start * scale + n] += w
+    return [w / total[s * scale : s * scale + n] for s, w in zip(starts, raw, strict=True)]
+
+
+def run_tiled(engine: Engine, spec: ModelSpec, pixels: np.ndarray) -> np.ndarray:
+    """Run ``pixels`` through the model tile by tile; returns (H·s, W·s, 3) uint8."""
+    h, w = pixels.shape[:2]
+    s, overlap = spec.scale, spec.tile_overlap
+    th, tw = min(spec.tile, h), min(spec.tile, w)
+    ys, xs = tile_starts(h, th, overlap), tile_starts(w, tw, overlap)
+    wy, wx = blend_weights(ys, th, overlap, s), blend_weights(xs, tw, overlap, s)
+    out = np.empty((h * s, w * s, 3), np.uint8)
+    carry: np.ndarray | None = None  # the part of the last band the next band shares
+    for i, y0 in enumerate(ys):
+        band = np.zeros((th * s, w * s, 3), np.float32)  # output rows y0·s … (y0+th)·s
+        if carry is not None:
+            band[: carry.shape[0]] = carry
+        for j, x0 in enumerate(xs):
+            tile = pixels[y0 : y0 + th, x0 : x0 + tw]
+            result = output_pixels(engine.run(to_tensor(tile, spec)), spec, tile.shape)
+            weight = wy[i][:, None, None] * wx[j][None, :, None]  # (th·s, tw·s, 1)
+            band[:, x0 * s : (x0 + tw) * s] += result * weight
+        top = y0 * s
+        bottom = ys[i + 1] * s if i + 1 < len(ys) else h * s
+        finished = band[: bottom - top]  # rounded in place: no band-sized temporaries
+        np.rint(finished, out=finished)
+        np.clip(finished, 0, 255, out=finished)
+        out[top:bottom] = finished
+        carry = band[bottom - top :].copy()
+    return out

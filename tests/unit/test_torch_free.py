@@ -1,0 +1,32 @@
+"""The serving path never imports torch (it is only in the ``train`` extra)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+SERVING = [
+    "pixserve.bootstrap",
+    "pixserve.web",
+    "pixserve.worker",
+    "pixserve.pipeline",
+    "pixserve.cli.main",
+]
+
+
+def test_serving_modules_do_not_import_torch() -> None:
+    code = (
+        "import sys\n"
+        + "".join(f"import {m}\n" for m in SERVING)
+        + "from pixserve.cli.main import cli\n"
+        + "print(sorted(m for m in sys.modules if m == 'torch' or m.startswith('torch.')))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]", done.stdout
+
+
+def test_the_models_package_does_import_torch() -> None:
+    """So the check above would notice if the serving path reached ``pixserve.models``."""
+    code = "import sys, pixserve.models; print('torch' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "True"
