@@ -7,7 +7,7 @@ import logging
 import click
 
 import pixserve
-from pixserve.cli import db, run, serve, styles, worker
+from pixserve.cli import db, import_, run, serve, styles, worker
 from pixserve.cli.cleanup import cleanup
 from pixserve.cli.reconcile import reconcile
 
@@ -23,7 +23,7 @@ def cli(verbose: bool) -> None:
     )
 
 
-for command in (serve.serve, worker.worker, run.run, styles.styles, db.db):
+for command in (serve.serve, worker.worker, run.run, styles.styles, db.db, import_.import_):
     cli.add_command(command)
 
 for command in (cleanup, reconcile):
