@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import threading
+import time
 from types import FrameType
 
 import click
@@ -40,6 +41,10 @@ def worker(concurrency: int, styles: str) -> None:
     stopping.wait()
     click.echo("stopping: finishing running jobs (signal again to hand them back now)")
     pool.request_stop()
-    hurry.wait(settings.shutdown_grace_seconds)
+    # Leave as soon as the running jobs are done (idle workers stop at once), at the end of
+    # the grace period, or on a second signal; whatever still runs then is handed back.
+    deadline = time.monotonic() + settings.shutdown_grace_seconds
+    while pool.alive and time.monotonic() < deadline and not hurry.wait(0.1):
+        pass
     pool.stop(grace_seconds=0 if hurry.is_set() else 1)
     runtime.close()

@@ -60,12 +60,14 @@ def claim_oldest(
 ) -> Update:
     """Take up to ``limit`` queued jobs of the style of the oldest eligible job.
 
-    One ``WITH batch AS MATERIALIZED (SELECT … LIMIT n FOR UPDATE SKIP LOCKED) UPDATE …
-    WHERE id IN (SELECT id FROM batch) RETURNING *``. The batch is a materialised CTE because
+    One ``WITH batch AS MATERIALIZED (SELECT … LIMIT n FOR UPDATE SKIP LOCKED) UPDATE jobs …
+    FROM batch WHERE jobs.id = batch.id RETURNING *``. The batch is a materialised CTE because
     PostgreSQL may rescan a plain ``IN (SELECT … LIMIT n FOR UPDATE SKIP LOCKED)`` once per
     outer row; each rescan skips the rows this very statement already updated and returns new
-    ones, so the ``LIMIT`` stops holding. The outer ``status = 'queued'`` re-check keeps a job
-    from being claimed twice on databases that re-evaluate the row after waiting for a lock.
+    ones, so the ``LIMIT`` stops holding. Joining the batch by primary key (rather than
+    ``id IN (…)``) keeps the update to n index probes even before the table has statistics.
+    The outer ``status = 'queued'`` re-check keeps a job from being claimed twice on databases
+    that re-evaluate the row after waiting for a lock.
     """
     eligible = select(jobs.c.style).where(jobs.c.status == QUEUED)
     if styles is not None:
@@ -82,7 +84,7 @@ def claim_oldest(
     )
     return (
         update(jobs)
-        .where(jobs.c.id.in_(select(batch.c.id)), jobs.c.status == QUEUED)
+        .where(jobs.c.id == batch.c.id, jobs.c.status == QUEUED)
         .values(
             status=RUNNING,
             worker_id=worker_id,

@@ -66,6 +66,11 @@ class WorkerPool:
             self.housekeeper.stop()
 
     @property
+    def alive(self) -> int:
+        """How many worker threads are still running (a stopped worker's thread ends)."""
+        return sum(1 for thread in self._threads if thread.is_alive())
+
+    @property
     def busy(self) -> int:
         """How many workers are running a job now."""
         return sum(1 for w in self.workers if w.current is not None)

@@ -41,12 +41,12 @@ def test_writes_begin_immediate_and_claim_is_one_statement(
     store.claim("w1", lease_seconds=30, limit=4)
     assert statements[0] == "BEGIN IMMEDIATE"
     # Expired leases first, then the claim itself:
-    # WITH batch AS (SELECT …) UPDATE … WHERE id IN (SELECT id FROM batch) RETURNING.
+    # WITH batch AS (SELECT …) UPDATE … FROM batch WHERE jobs.id = batch.id RETURNING.
     assert len(statements) == 3
     assert statements[1].startswith("UPDATE jobs SET status=CASE")
     claim = statements[2]
     assert claim.startswith("WITH batch AS (SELECT jobs.id") and "UPDATE jobs SET" in claim
-    assert "WHERE jobs.id IN (SELECT batch.id FROM batch)" in claim
+    assert "FROM batch WHERE jobs.id = batch.id" in claim
     assert "ORDER BY jobs.created_at, jobs.id" in claim and "RETURNING" in claim
     store.close()
 
