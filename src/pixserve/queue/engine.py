@@ -24,10 +24,16 @@ WRITE = "pixserve_write"
 
 
 def normalize_url(database_url: str) -> URL:
-    """Parse a database URL; ``postgres://`` becomes ``postgresql://`` (psycopg 3 driver)."""
+    """Parse a database URL; ``postgres://`` and ``postgresql://`` use psycopg 3.
+
+    SQLAlchemy before 2.1 picks psycopg2 for a bare ``postgresql://``; pixserve ships psycopg 3.
+    """
     if database_url.startswith("postgres://"):
         database_url = "postgresql://" + database_url.removeprefix("postgres://")
-    return make_url(database_url)
+    url = make_url(database_url)
+    if url.drivername == "postgresql":
+        url = url.set(drivername="postgresql+psycopg")
+    return url
 
 
 def is_sqlite(url: URL) -> bool:

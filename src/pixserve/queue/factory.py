@@ -15,8 +15,7 @@ def open_job_store(url: str, *, migrate: bool = False) -> JobStore:
 
     * ``memory://`` → a fresh, empty :class:`MemoryJobStore` (``migrate`` is ignored);
     * ``sqlite:///path/to/pixserve.db`` → :class:`SqlJobStore` (the folder is created);
-    * ``postgresql://…`` (or ``postgres://``) → :class:`SqlJobStore` with psycopg 3, which
-      must be installed; the PostgreSQL claim is not yet tested against a server.
+    * ``postgresql://…`` (or ``postgres://``) → :class:`SqlJobStore` with psycopg 3.
 
     With ``migrate=True`` the schema is brought up to date first. Raises
     :class:`PixserveError` for other schemes or a missing driver.

@@ -37,12 +37,19 @@ def test_unsupported(url: str) -> None:
         open_job_store(url)
 
 
-def test_postgres_without_driver_is_a_clear_error() -> None:
-    pytest.importorskip("sqlalchemy")
-    try:
-        import psycopg  # noqa: F401
-    except ImportError:
-        with pytest.raises(PixserveError, match="psycopg"):
-            open_job_store("postgresql://u:p@localhost:1/pixserve")
-    else:
-        pytest.skip("psycopg is installed")
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://u:p@localhost:1/pixserve",
+        "postgres://u:p@localhost:1/pixserve",
+        "postgresql+psycopg://u:p@localhost:1/pixserve",
+    ],
+)
+def test_postgres_urls_use_psycopg_3(url: str) -> None:
+    from pixserve.queue.engine import normalize_url
+
+    assert normalize_url(url).drivername == "postgresql+psycopg"
+    store = open_job_store(url)  # connects lazily: nothing listens on port 1
+    assert isinstance(store, SqlJobStore)
+    assert store._engine.dialect.driver == "psycopg"
+    store.close()
