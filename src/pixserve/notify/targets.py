@@ -52,11 +52,11 @@ def refusal(address: str) -> str | None:
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
     for reason, flag in (
+        ("unspecified", ip.is_unspecified),
         ("loopback", ip.is_loopback),
         ("link-local", ip.is_link_local),
         ("multicast", ip.is_multicast),
         ("private", ip.is_private),
-        ("unspecified", ip.is_unspecified),
         ("reserved", ip.is_reserved),
     ):
         if flag:

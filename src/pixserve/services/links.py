@@ -41,7 +41,7 @@ class ResultLinks:
         ttl = self.settings.link_ttl_seconds
         if job.finished_at is not None:
             deleted_at = job.finished_at + timedelta(hours=self.settings.result_ttl_hours)
-            ttl = min(ttl, (deleted_at - datetime.now(UTC)).total_seconds())
+            ttl = min(ttl, (deleted_at - self._now()).total_seconds())
         return max(ttl, 1.0)
 
     def path(self, job: Job, variant: str) -> str:
@@ -56,7 +56,11 @@ class ResultLinks:
 
     def expires_at(self, job: Job) -> datetime:
         """When a link made now stops working."""
-        return datetime.now(UTC) + timedelta(seconds=self.ttl_seconds(job))
+        return self._now() + timedelta(seconds=self.ttl_seconds(job))
+
+    def _now(self) -> datetime:
+        # The signer's clock, so links and their expiry agree (and tests can move both).
+        return datetime.fromtimestamp(self.signer.now(), UTC)
 
     def verify(self, job_id: str, variant: str, expires: str | None, signature: str | None) -> None:
         """Raise ``LinkError`` (tampered) or ``LinkExpired`` unless the link is good."""

@@ -3,8 +3,9 @@
 Finds blobs that no job refers to (an orphan: its job row is gone, or it is a stray of a
 finished job) and jobs whose images are missing (a queued or running job without its
 original, a succeeded job without its result or preview). ``fix`` deletes the orphans, fails
-the jobs that can no longer run, and marks succeeded jobs whose result is gone ``expired``
-(the status machine lets a finished job only expire, never run again).
+a running job whose original is gone, and marks a queued job without its original or a
+succeeded job without its result ``expired`` (the status machine lets neither fail nor run
+again), with ``blob_not_found`` as the reason.
 """
 
 from __future__ import annotations
@@ -108,10 +109,11 @@ class Reconciler:
                 )
                 self.jobs.mark_input_deleted(broken.job_id)
             else:
+                # A running job can fail; a queued one may only expire (the status machine).
                 self.jobs.transition(
                     broken.job_id,
                     broken.status,
-                    JobStatus.FAILED,
+                    JobStatus.FAILED if broken.status is JobStatus.RUNNING else JobStatus.EXPIRED,
                     code=BlobNotFound.code,
                     message=f"the {broken.missing} was missing from storage",
                 )
@@ -149,4 +151,5 @@ def _broken(job: Job, key: str) -> BrokenJob:
     if job.status is JobStatus.SUCCEEDED:
         what = "preview" if key == job.preview_key else "result"
         return BrokenJob(job.id, job.status, what, "expired")
-    return BrokenJob(job.id, job.status, "original", "failed")
+    action = "failed" if job.status is JobStatus.RUNNING else "expired"
+    return BrokenJob(job.id, job.status, "original", action)
