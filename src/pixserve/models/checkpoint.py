@@ -9,7 +9,6 @@ and every shape that differs, instead of PyTorch's traceback).
 from __future__ import annotations
 
 import pickle
-import zipfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -38,12 +37,28 @@ def read_state_dict(path: Path | str) -> StateDict:
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"{path}: file not found")
+    with path.open("rb") as f:
+        head = f.read(4)
+    if not (head.startswith(b"PK\x03\x04") or head[:1] == b"\x80"):  # zip or pickle
+        hint = " (an ONNX model? use ARCH onnx)" if path.suffix.lower() == ".onnx" else ""
+        raise CheckpointError(f"{path}: not a PyTorch checkpoint{hint}")
     try:
         raw = torch.load(path, map_location="cpu", weights_only=True)
-    except (pickle.UnpicklingError, zipfile.BadZipFile, EOFError, RuntimeError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise CheckpointError(f"{path}: not a PyTorch checkpoint ({first})") from exc
+    except pickle.UnpicklingError as exc:
+        if "Weights only load failed" in str(exc):
+            raise CheckpointError(
+                f"{path}: holds pickled Python objects, not only tensors; pixserve loads "
+                "weights only (for safety): save model.state_dict() instead"
+            ) from exc
+        raise CheckpointError(f"{path}: not a PyTorch checkpoint ({_first_line(exc)})") from exc
+    except Exception as exc:  # torch raises many types for damaged files
+        raise CheckpointError(f"{path}: not a PyTorch checkpoint ({_first_line(exc)})") from exc
     return unwrap(raw, source=str(path))
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def unwrap(raw: object, *, source: str = "checkpoint") -> StateDict:

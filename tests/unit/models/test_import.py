@@ -231,12 +231,36 @@ def invoke(tmp_path: Path, *args: str):
     return CliRunner().invoke(cli, ["import", *args, "--styles-dir", str(tmp_path / "s")])
 
 
-def test_wrong_file_is_a_clear_error(tmp_path: Path) -> None:
-    bogus = tmp_path / "notes.pth"
-    bogus.write_text("not a checkpoint")
+def _text_file(path: Path) -> None:
+    path.write_text("not a checkpoint")
+
+
+def _whole_pickled_model(path: Path) -> None:
+    torch.save(srvgg.SRVGGNetCompact(srvgg.SRVGGConfig(num_feat=4, num_conv=1)), path)
+
+
+def _truncated(path: Path) -> None:
+    model = srvgg.SRVGGNetCompact(srvgg.SRVGGConfig(num_feat=4, num_conv=1))
+    torch.save(model.state_dict(), path)
+    path.write_bytes(path.read_bytes()[:300])
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (_text_file, "not a PyTorch checkpoint"),
+        (_whole_pickled_model, "save model.state_dict() instead"),
+        (_truncated, "not a PyTorch checkpoint"),
+    ],
+)
+def test_wrong_file_is_a_clear_error(
+    tmp_path: Path, make: Callable[[Path], None], message: str
+) -> None:
+    bogus = tmp_path / "bad.pth"
+    make(bogus)
     result = invoke(tmp_path, "auto", str(bogus), "--name", "x")
     assert result.exit_code == 1
-    assert "not a PyTorch checkpoint" in result.output and "(invalid_checkpoint)" in result.output
+    assert message in result.output and "(invalid_checkpoint)" in result.output
     assert "Traceback" not in result.output
     assert not (tmp_path / "s" / "x").exists()
 
