@@ -136,6 +136,7 @@ def onnx_path(upscaler: Upscaler, model_dir: Path | None = None) -> Path:
     os.close(fd)
     try:
         onnx.save(model, tmp)
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; other workers read it too
         os.replace(tmp, target)
     finally:
         if os.path.exists(tmp):

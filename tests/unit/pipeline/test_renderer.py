@@ -34,7 +34,8 @@ def test_warm_loads_models_and_reports_broken_ones(tmp_path: Path) -> None:
     broken = write_bundle(tmp_path, "bad", onnx_toml("bad", 'range = "0..1"'))
     (broken / "model.onnx").write_bytes(b"not a model")
     engines = EngineCache()
-    renderer = Renderer(Catalog.load([tmp_path], strict=True), engines)
+    catalog = Catalog.load([tmp_path], strict=True)
+    renderer = Renderer(catalog, engines, model_dir=tmp_path / "models")
     with pytest.raises(Unavailable):
         renderer.check_warm()
     assert renderer.warm() == ["bad"]
