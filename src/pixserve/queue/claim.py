@@ -9,8 +9,19 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import datetime, timedelta
+from functools import cache
 
-from sqlalchemy import Update, case, literal, null, select, update
+from sqlalchemy import (
+    BindParameter,
+    Integer,
+    Update,
+    bindparam,
+    case,
+    literal,
+    null,
+    select,
+    update,
+)
 
 from pixserve.domain.job import JobStatus
 from pixserve.queue.columns import UtcDateTime
@@ -27,37 +38,62 @@ FAILED = JobStatus.FAILED.value
 QUEUE_ORDER = (jobs.c.created_at, jobs.c.id)
 
 
-def requeue_expired(now: datetime) -> Update:
+#: How often one store looks for expired leases while claiming. Leases last tens of seconds,
+#: so a second's delay is invisible, and a busy queue is spared a statement per claim.
+REQUEUE_INTERVAL = timedelta(seconds=1)
+
+
+def _now_param() -> BindParameter[datetime]:
+    return bindparam("p_now", type_=UtcDateTime())
+
+
+@cache
+def requeue_expired() -> Update:
     """Running jobs whose lease ran out → ``queued``, or ``failed`` once attempts are spent.
 
-    Either way the expiry is recorded as the job's last error (``lease_expired``).
+    Either way the expiry is recorded as the job's last error (``lease_expired``). Built once;
+    execute with ``{"p_now": now}``.
     """
     spent = jobs.c.attempts >= jobs.c.max_attempts
     return (
         update(jobs)
-        .where(jobs.c.status == RUNNING, jobs.c.lease_expires_at < now)
+        .where(jobs.c.status == RUNNING, jobs.c.lease_expires_at < _now_param())
         .values(
             status=case((spent, FAILED), else_=QUEUED),
             error_code=LEASE_EXPIRED,
             error_message=literal("the lease of worker ")
             + jobs.c.worker_id
             + literal(" ran out before the job finished"),
-            finished_at=case((spent, literal(now, UtcDateTime())), else_=null()),
+            finished_at=case((spent, _now_param()), else_=null()),
             worker_id=None,
             lease_expires_at=None,
-            updated_at=now,
+            updated_at=_now_param(),
         )
     )
 
 
-def claim_oldest(
+def claim_params(
     worker_id: str,
     *,
     now: datetime,
     lease_seconds: float,
     styles: Collection[str] | None,
     limit: int,
-) -> Update:
+) -> dict[str, object]:
+    """The parameters of :func:`claim_oldest` for one claim."""
+    params: dict[str, object] = {
+        "p_worker": worker_id,
+        "p_now": now,
+        "p_lease": now + timedelta(seconds=lease_seconds),
+        "p_limit": limit,
+    }
+    if styles is not None:
+        params["p_styles"] = sorted(styles)
+    return params
+
+
+@cache
+def claim_oldest(filtered: bool) -> Update:
     """Take up to ``limit`` queued jobs of the style of the oldest eligible job.
 
     One ``WITH batch AS MATERIALIZED (SELECT … LIMIT n FOR UPDATE SKIP LOCKED) UPDATE jobs …
@@ -68,16 +104,19 @@ def claim_oldest(
     ``id IN (…)``) keeps the update to n index probes even before the table has statistics.
     The outer ``status = 'queued'`` re-check keeps a job from being claimed twice on databases
     that re-evaluate the row after waiting for a lock.
+
+    Built once per shape (``filtered``: the worker serves only some styles) and executed with
+    :func:`claim_params`, so the hot path of a busy queue builds no SQL.
     """
     eligible = select(jobs.c.style).where(jobs.c.status == QUEUED)
-    if styles is not None:
-        eligible = eligible.where(jobs.c.style.in_(sorted(styles)))
+    if filtered:
+        eligible = eligible.where(jobs.c.style.in_(bindparam("p_styles", expanding=True)))
     oldest_style = eligible.order_by(*QUEUE_ORDER).limit(1).scalar_subquery()
     batch = (
         select(jobs.c.id)
         .where(jobs.c.status == QUEUED, jobs.c.style == oldest_style)
         .order_by(*QUEUE_ORDER)
-        .limit(limit)
+        .limit(bindparam("p_limit", type_=Integer()))
         .with_for_update(skip_locked=True)
         .cte("batch")
         .prefix_with("MATERIALIZED", dialect="postgresql")
@@ -87,12 +126,12 @@ def claim_oldest(
         .where(jobs.c.id == batch.c.id, jobs.c.status == QUEUED)
         .values(
             status=RUNNING,
-            worker_id=worker_id,
+            worker_id=bindparam("p_worker"),
             attempts=jobs.c.attempts + 1,
-            lease_expires_at=now + timedelta(seconds=lease_seconds),
+            lease_expires_at=bindparam("p_lease", type_=UtcDateTime()),
             progress=0.0,
-            started_at=now,
-            updated_at=now,
+            started_at=_now_param(),
+            updated_at=_now_param(),
         )
         .returning(*jobs.c)
     )

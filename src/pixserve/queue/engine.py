@@ -56,7 +56,7 @@ def create_job_engine(database_url: str, *, busy_timeout: float = 10.0) -> Engin
             # job, each holding a connection briefly: size the pool for that. pre_ping
             # replaces connections that a database restart killed before they are used.
             return create_engine(
-                url, pool_pre_ping=True, pool_size=20, max_overflow=20, pool_timeout=10
+                url, pool_pre_ping=False, pool_size=20, max_overflow=20, pool_timeout=10
             )
         except ImportError as exc:
             raise PixserveError(

@@ -34,7 +34,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, Operation
 
 from pixserve.core.errors import Unavailable
 from pixserve.domain.job import Job, JobStatus, NewJob
-from pixserve.queue.claim import claim_oldest, requeue_expired
+from pixserve.queue.claim import REQUEUE_INTERVAL, claim_oldest, claim_params, requeue_expired
 from pixserve.queue.clock import Clock, read_clock, utc_now
 from pixserve.queue.columns import UtcDateTime
 from pixserve.queue.engine import WRITE, create_job_engine
@@ -72,6 +72,8 @@ class SqlJobStore(SqlUpkeep):
         self._wakeup = Wakeup()
         self._listener: PgListener | None = None
         self._listener_lock = threading.Lock()
+        #: When the next claim looks for expired leases (see ``REQUEUE_INTERVAL``).
+        self._next_sweep: datetime | None = None
 
     def __repr__(self) -> str:
         return f"SqlJobStore({self._engine.url.render_as_string(hide_password=True)!r})"
@@ -80,8 +82,19 @@ class SqlJobStore(SqlUpkeep):
         return read_clock(self._clock)
 
     @contextmanager
-    def _write(self) -> Iterator[Connection]:
+    def _write(self, *, relaxed: bool = False) -> Iterator[Connection]:
+        """A write transaction. ``relaxed``: on PostgreSQL, commit without waiting for the WAL
+        flush (``synchronous_commit = off``).
+
+        Only a worker's own moves are relaxed (claim, heartbeat, finish). If the database
+        crashed and lost the last few milliseconds of them, the job would look like it is
+        still running and run again once its lease ran out, and the guarded finish of the
+        lost run would change nothing: work done twice, never a job lost. Enqueue, cancel and
+        delete stay fully durable, because a user was told they happened.
+        """
         with _unavailable_on_db_errors(), self._writer.begin() as connection:
+            if relaxed and self._postgres:
+                connection.exec_driver_sql("SET LOCAL synchronous_commit = off")
             yield connection
 
     @contextmanager
@@ -142,14 +155,19 @@ class SqlJobStore(SqlUpkeep):
         if limit < 1 or (styles is not None and not styles):
             return []
         now = self._now()
-        with self._write() as conn:
-            requeued = conn.execute(requeue_expired(now)).rowcount
-            if requeued:
-                self._announce(conn)
-            stmt = claim_oldest(
-                worker_id, now=now, lease_seconds=lease_seconds, styles=styles, limit=limit
-            )
-            rows = conn.execute(stmt).mappings().all()
+        params = claim_params(
+            worker_id, now=now, lease_seconds=lease_seconds, styles=styles, limit=limit
+        )
+        sweep = self._next_sweep is None or now >= self._next_sweep
+        requeued = 0
+        with self._write(relaxed=True) as conn:
+            if sweep:
+                requeued = conn.execute(requeue_expired(), {"p_now": now}).rowcount
+                if requeued:
+                    self._announce(conn)
+            rows = conn.execute(claim_oldest(styles is not None), params).mappings().all()
+        if sweep:
+            self._next_sweep = now + REQUEUE_INTERVAL
         if requeued:
             self._wakeup.notify()
         claimed = [job_from_row(row) for row in rows]
@@ -169,7 +187,7 @@ class SqlJobStore(SqlUpkeep):
             .where(jobs.c.id == job_id, jobs.c.status == _RUNNING, jobs.c.worker_id == worker_id)
             .values(**values)
         )
-        with self._write() as conn:
+        with self._write(relaxed=True) as conn:
             owned = conn.execute(stmt).rowcount == 1
             if owned and requeues:
                 self._announce(conn)

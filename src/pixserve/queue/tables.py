@@ -51,8 +51,10 @@ jobs = Table(
     Column("preview_key", String(1024), nullable=True),
     Column("input_deleted_at", UtcDateTime(), nullable=True),
     Column("notified_at", UtcDateTime(), nullable=True),
-    # The claim reads the oldest queued jobs; position counts the queued ones ahead.
-    Index("ix_jobs_status_created_at", "status", "created_at"),
+    # The claim reads the oldest queued jobs, overall and within a style, in exactly this
+    # order (migration 0003); position counts the queued ones ahead.
+    Index("ix_jobs_queue_order", "status", "created_at", "id"),
+    Index("ix_jobs_style_queue_order", "status", "style", "created_at", "id"),
     # average_run_seconds reads the latest succeeded jobs.
     Index("ix_jobs_status_finished_at", "status", "finished_at"),
 )

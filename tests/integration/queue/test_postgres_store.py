@@ -60,6 +60,31 @@ def test_claim_uses_skip_locked(store: SqlJobStore, clock: FakeClock) -> None:
     assert len(claim) == 1 and "FOR UPDATE SKIP LOCKED" in claim[0] and "RETURNING" in claim[0]
 
 
+@pytest.mark.parametrize("styles", [None, {"s1", "s2"}], ids=["all-styles", "some-styles"])
+def test_claim_reads_the_queue_in_index_order_without_sorting(
+    store: SqlJobStore, styles: set[str] | None
+) -> None:
+    """A claim must cost the same with 5 or 50,000 jobs waiting: no sort of the queue."""
+    executed: list[tuple[str, object]] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        if statement.lstrip().startswith("WITH batch"):
+            executed.append((statement, parameters))
+
+    for i in range(300):
+        store.enqueue(NewJob(style=f"s{i % 3}", input_key="k"))
+    with store._engine.begin() as conn:
+        conn.exec_driver_sql("ANALYZE jobs")
+    event.listen(store._engine, "before_cursor_execute", record)
+    assert store.claim("w1", lease_seconds=30, styles=styles)
+    event.remove(store._engine, "before_cursor_execute", record)
+    statement, parameters = executed[0]
+    with store._engine.connect() as conn:
+        plan = [row[0] for row in conn.exec_driver_sql("EXPLAIN " + statement, parameters)]
+    assert not [line for line in plan if "Sort" in line], "\n".join(plan)
+    assert any("ix_jobs_" in line and "queue_order" in line for line in plan), "\n".join(plan)
+
+
 def test_a_locked_job_is_skipped_not_waited_for(pg_url: str, store: SqlJobStore) -> None:
     first = store.enqueue(NewJob(style="s", input_key="k1"))
     second = store.enqueue(NewJob(style="s", input_key="k2"))
