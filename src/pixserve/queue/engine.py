@@ -53,10 +53,16 @@ def create_job_engine(database_url: str, *, busy_timeout: float = 10.0) -> Engin
     if not is_sqlite(url):
         try:
             # A worker process runs a thread per worker plus one heartbeat thread per running
-            # job, each holding a connection briefly: size the pool for that. pre_ping
-            # replaces connections that a database restart killed before they are used.
+            # job, each holding a connection briefly: size the pool for that. A connection a
+            # database restart killed fails once as Unavailable and invalidates the pool.
+            # Sessions commit without waiting for the WAL flush unless a transaction asks
+            # for it (SqlJobStore._write does for everything but a worker's own moves).
             return create_engine(
-                url, pool_pre_ping=False, pool_size=20, max_overflow=20, pool_timeout=10
+                url,
+                pool_size=20,
+                max_overflow=20,
+                pool_timeout=10,
+                connect_args={"options": "-c synchronous_commit=off"},
             )
         except ImportError as exc:
             raise PixserveError(
