@@ -137,6 +137,12 @@ def test_phone_upload_cartoon_and_download(
     w, page = phone_page, phone_page.page
     open_home(w, live_server)
     page.screenshot(path=tmp_path / "home.png", full_page=True)
+    # The upscalers wait folded below the styles, so the gallery shows styles first.
+    upscaler = page.locator('.style-card[data-style="waifu2x-photo-2x"]')
+    assert upscaler.count() == 1 and not upscaler.is_visible()
+    page.click("[data-testid=enlarge-group] > summary")
+    assert upscaler.is_visible()
+    page.click("[data-testid=enlarge-group] > summary")
 
     submit_photo(w, photo, "cartoon")
     status = page.locator("#status")

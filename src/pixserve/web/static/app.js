@@ -329,8 +329,32 @@
       }
 
       card.append(input, thumb, check, body);
-      el.styles.append(card);
+      if (style.kind === "upscaler") {
+        enlargeGrid().append(card);
+        if (input.checked) card.closest("details").open = true;
+      } else {
+        el.styles.append(card);
+      }
     });
+    const group = el.styles.querySelector(".enlarge-group");
+    if (group) el.styles.append(group); // after every style card
+  }
+
+  // Upscalers enlarge a photo rather than restyle it, and come in many variants: they sit
+  // in their own folded group so the gallery shows the styles first.
+  function enlargeGrid() {
+    let grid = el.styles.querySelector(".enlarge-grid");
+    if (grid) return grid;
+    const details = document.createElement("details");
+    details.className = "enlarge-group";
+    details.dataset.testid = "enlarge-group";
+    const summary = document.createElement("summary");
+    summary.textContent = "Enlarge instead (neural upscalers)";
+    grid = document.createElement("div");
+    grid.className = "style-grid enlarge-grid";
+    details.append(summary, grid);
+    el.styles.append(details);
+    return grid;
   }
 
   function selectedStyle() {
