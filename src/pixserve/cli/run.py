@@ -15,7 +15,6 @@ from pixserve.domain.job import Crop
 from pixserve.imaging import ImageFormat, decode_image, encode_image
 from pixserve.pipeline.catalog import Catalog
 from pixserve.pipeline.renderer import Renderer
-from pixserve.services.jobs import check_crop
 
 
 def output_path(
@@ -78,8 +77,6 @@ def run(
                     max_bytes=settings.max_upload_bytes,
                     max_pixels=settings.max_pixels,
                 )
-                if parsed_crop is not None:
-                    check_crop(parsed_crop, decoded.size)
                 pixels = renderer.render(style, decoded.pixels, crop=parsed_crop, progress=progress)
                 target = output_path(out_dir, source, style, out_format, taken)
                 body = encode_image(pixels, out_format, quality=quality or settings.result_quality)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 import threading
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import replace
 from datetime import datetime
@@ -21,10 +21,23 @@ from pixserve.domain.job import Job, JobStatus
 from pixserve.queue.rows import job_from_row
 from pixserve.queue.tables import jobs
 
-_RUNNING = JobStatus.RUNNING.value
+
+class _Marks:
+    """The housekeeping marks, on top of each store's own ``_mark(job_id, column)``."""
+
+    def _mark(self, job_id: str, column: str) -> bool:
+        raise NotImplementedError
+
+    def mark_input_deleted(self, job_id: str) -> bool:
+        """Record that the job's original is gone from storage; False if there is no job."""
+        return self._mark(job_id, "input_deleted_at")
+
+    def mark_notified(self, job_id: str) -> bool:
+        """Record that the job's terminal e-mail/webhook deliveries are queued."""
+        return self._mark(job_id, "notified_at")
 
 
-class SqlUpkeep:
+class SqlUpkeep(_Marks):
     """Upkeep statements for a store with ``_write``, ``_read`` and ``_now`` (``SqlJobStore``)."""
 
     def _write(self) -> AbstractContextManager[Connection]:
@@ -36,15 +49,13 @@ class SqlUpkeep:
     def _now(self) -> datetime:
         raise NotImplementedError
 
+    def _update_owned(self, job_id: str, worker_id: str, values: dict[str, object]) -> bool:
+        raise NotImplementedError
+
     def attach_preview(self, job_id: str, worker_id: str, *, preview_key: str) -> bool:
         """Record the preview image of a running job; False if the worker lost it."""
-        stmt = (
-            update(jobs)
-            .where(jobs.c.id == job_id, jobs.c.status == _RUNNING, jobs.c.worker_id == worker_id)
-            .values(preview_key=preview_key, updated_at=self._now())
-        )
-        with self._write() as conn:
-            return conn.execute(stmt).rowcount == 1
+        values: dict[str, object] = {"preview_key": preview_key, "updated_at": self._now()}
+        return self._update_owned(job_id, worker_id, values)
 
     def transition(
         self,
@@ -79,14 +90,6 @@ class SqlUpkeep:
         stmt = update(jobs).where(jobs.c.id == job_id).values({column: now, "updated_at": now})
         with self._write() as conn:
             return conn.execute(stmt).rowcount == 1
-
-    def mark_input_deleted(self, job_id: str) -> bool:
-        """Record that the job's original is gone from storage; False if there is no job."""
-        return self._mark(job_id, "input_deleted_at")
-
-    def mark_notified(self, job_id: str) -> bool:
-        """Record that the job's terminal e-mail/webhook deliveries are queued."""
-        return self._mark(job_id, "notified_at")
 
     def find_finished(
         self,
@@ -130,7 +133,7 @@ class SqlUpkeep:
         return [job_from_row(row) for row in rows]
 
 
-class MemoryUpkeep:
+class MemoryUpkeep(_Marks):
     """The same methods for ``MemoryJobStore`` (its ``_jobs`` dict, ``_lock`` and ``_now``)."""
 
     _jobs: dict[str, Job]
@@ -139,15 +142,17 @@ class MemoryUpkeep:
     def _now(self) -> datetime:
         raise NotImplementedError
 
+    def _update_owned(self, job_id: str, worker_id: str, change: Callable[[Job], None]) -> bool:
+        raise NotImplementedError
+
     def attach_preview(self, job_id: str, worker_id: str, *, preview_key: str) -> bool:
         """Record the preview image of a running job; False if the worker lost it."""
-        with self._lock:
-            job = self._jobs.get(job_id)
-            if job is None or job.status is not JobStatus.RUNNING or job.worker_id != worker_id:
-                return False
-            job.preview_key = preview_key
-            job.updated_at = self._now()
-            return True
+        now = self._now()
+
+        def change(job: Job) -> None:
+            job.preview_key, job.updated_at = preview_key, now
+
+        return self._update_owned(job_id, worker_id, change)
 
     def transition(
         self,
@@ -189,14 +194,6 @@ class MemoryUpkeep:
             setattr(job, field, now)
             job.updated_at = now
             return True
-
-    def mark_input_deleted(self, job_id: str) -> bool:
-        """Record that the job's original is gone from storage; False if there is no job."""
-        return self._mark(job_id, "input_deleted_at")
-
-    def mark_notified(self, job_id: str) -> bool:
-        """Record that the job's terminal e-mail/webhook deliveries are queued."""
-        return self._mark(job_id, "notified_at")
 
     def find_finished(
         self,
