@@ -55,15 +55,8 @@ def create_job_engine(database_url: str, *, busy_timeout: float = 10.0) -> Engin
             # A worker process runs a thread per worker plus one heartbeat thread per running
             # job, each holding a connection briefly: size the pool for that. A connection a
             # database restart killed fails once as Unavailable and invalidates the pool.
-            # Sessions commit without waiting for the WAL flush unless a transaction asks
-            # for it (SqlJobStore._write does for everything but a worker's own moves).
-            return create_engine(
-                url,
-                pool_size=20,
-                max_overflow=20,
-                pool_timeout=10,
-                connect_args={"options": "-c synchronous_commit=off"},
-            )
+            # (A worker's own moves do not come through here: see pg_moves.py.)
+            return create_engine(url, pool_size=20, max_overflow=20, pool_timeout=10)
         except ImportError as exc:
             raise PixserveError(
                 f"the {url.get_backend_name()} driver is not installed ({exc}); "

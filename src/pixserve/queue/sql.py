@@ -12,18 +12,16 @@ on PostgreSQL in every process through ``pg_notify`` (see :mod:`pixserve.queue.l
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
-from functools import cache
+from typing import Any
 
 from sqlalchemy import (
     ClauseElement,
     ColumnElement,
     Connection,
-    Update,
     and_,
-    bindparam,
     case,
     delete,
     func,
@@ -38,11 +36,18 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, Operation
 
 from pixserve.core.errors import Unavailable
 from pixserve.domain.job import Job, JobStatus, NewJob
-from pixserve.queue.claim import REQUEUE_INTERVAL, claim_oldest, claim_params, requeue_expired
+from pixserve.queue.claim import (
+    REQUEUE_INTERVAL,
+    claim_oldest,
+    claim_params,
+    owned_update,
+    requeue_expired,
+)
 from pixserve.queue.clock import Clock, read_clock, utc_now
 from pixserve.queue.columns import UtcDateTime
 from pixserve.queue.engine import WRITE, create_job_engine
 from pixserve.queue.listen import CHANNEL, PgListener, libpq_conninfo
+from pixserve.queue.pg_moves import PgMoves
 from pixserve.queue.rows import job_from_row, new_job_values
 from pixserve.queue.tables import jobs
 from pixserve.queue.upkeep import SqlUpkeep
@@ -73,6 +78,8 @@ class SqlJobStore(SqlUpkeep):
         self._writer = self._engine.execution_options(**{WRITE: True})
         self._clock = clock
         self._postgres = self._engine.dialect.name == "postgresql"
+        #: PostgreSQL: the worker's own moves, straight through psycopg (see pg_moves.py).
+        self._moves = PgMoves(libpq_conninfo(self._engine.url)) if self._postgres else None
         self._wakeup = Wakeup()
         self._listener: PgListener | None = None
         self._listener_lock = threading.Lock()
@@ -86,21 +93,9 @@ class SqlJobStore(SqlUpkeep):
         return read_clock(self._clock)
 
     @contextmanager
-    def _write(self, *, relaxed: bool = False) -> Iterator[Connection]:
-        """A write transaction. ``relaxed``: on PostgreSQL, commit without waiting for the WAL
-        flush (``synchronous_commit = off``).
-
-        Only a worker's own moves are relaxed (claim, heartbeat, finish). If the database
-        crashed and lost the last few milliseconds of them, the job would look like it is
-        still running and run again once its lease ran out, and the guarded finish of the
-        lost run would change nothing: work done twice, never a job lost. Enqueue, cancel and
-        delete stay fully durable, because a user was told they happened.
-        """
+    def _write(self) -> Iterator[Connection]:
+        """A durable write transaction: it commits once the database has it on disk."""
         with _unavailable_on_db_errors(), self._writer.begin() as connection:
-            # PostgreSQL sessions start relaxed (see engine.py), so the hot path pays no
-            # extra round trip; a durable write asks for the flush back.
-            if not relaxed and self._postgres:
-                connection.exec_driver_sql("SET LOCAL synchronous_commit = on")
             yield connection
 
     @contextmanager
@@ -161,17 +156,20 @@ class SqlJobStore(SqlUpkeep):
         if limit < 1 or (styles is not None and not styles):
             return []
         now = self._now()
-        params = claim_params(
-            worker_id, now=now, lease_seconds=lease_seconds, styles=styles, limit=limit
-        )
+        params = claim_params(worker_id, now=now, lease_seconds=lease_seconds, styles=styles)
         sweep = self._next_sweep is None or now >= self._next_sweep
-        requeued = 0
-        with self._write(relaxed=True) as conn:
-            if sweep:
-                requeued = conn.execute(requeue_expired(), {"p_now": now}).rowcount
-                if requeued:
-                    self._announce(conn)
-            rows = conn.execute(claim_oldest(styles is not None), params).mappings().all()
+        rows: Sequence[Mapping[Any, Any]]
+        if self._moves is not None:
+            rows, requeued = self._moves.claim(
+                params, styles=styles, limit=limit, sweep_at=now if sweep else None
+            )
+        else:
+            requeued = 0
+            with self._write() as conn:
+                if sweep:
+                    requeued = conn.execute(requeue_expired(), {"p_now": now}).rowcount
+                claim = claim_oldest(styles is not None, limit)
+                rows = conn.execute(claim, params).mappings().all()
         if sweep:
             self._next_sweep = now + REQUEUE_INTERVAL
         if requeued:
@@ -188,14 +186,17 @@ class SqlJobStore(SqlUpkeep):
 
         ``requeues``: the update may put the job back in the queue, so wake idle workers.
         """
-        if any(isinstance(v, ClauseElement) for v in values.values()):
-            stmt = _owned_update(tuple(values)).values(**values)
+        computed = any(isinstance(v, ClauseElement) for v in values.values())
+        if self._moves is not None and not computed and not requeues:
+            return self._moves.update_owned(job_id, worker_id, values)
+        if computed:
+            stmt = owned_update(tuple(values)).values(**values)
             params: dict[str, object] = {"p_id": job_id, "p_worker": worker_id}
         else:  # heartbeats and finishes: a statement built once, values bound
-            stmt = _owned_update(tuple(sorted(values)), bound=True)
+            stmt = owned_update(tuple(sorted(values)), bound=True)
             params = {"p_id": job_id, "p_worker": worker_id}
             params.update({f"v_{key}": value for key, value in values.items()})
-        with self._write(relaxed=True) as conn:
+        with self._write() as conn:
             owned = conn.execute(stmt, params).rowcount == 1
             if owned and requeues:
                 self._announce(conn)
@@ -375,6 +376,8 @@ class SqlJobStore(SqlUpkeep):
 
     def close(self) -> None:
         """Stop listening and close every pooled connection."""
+        if self._moves is not None:
+            self._moves.close()
         with self._listener_lock:
             if self._listener is not None:
                 self._listener.close()
@@ -394,20 +397,3 @@ def _unavailable_on_db_errors() -> Iterator[None]:
         if exc.connection_invalidated:
             raise Unavailable(f"lost the connection to the job database: {exc.orig}") from exc
         raise
-
-
-@cache
-def _owned_update(keys: tuple[str, ...], *, bound: bool = False) -> Update:
-    """``UPDATE jobs SET … WHERE id = :p_id AND status = 'running' AND worker_id = :p_worker``.
-
-    With ``bound``, every column in ``keys`` is set from a parameter ``v_<column>``, so the
-    statement is built once per shape; otherwise the caller adds the values.
-    """
-    stmt = update(jobs).where(
-        jobs.c.id == bindparam("p_id"),
-        jobs.c.status == _RUNNING,
-        jobs.c.worker_id == bindparam("p_worker"),
-    )
-    if bound:
-        stmt = stmt.values({key: bindparam(f"v_{key}", type_=jobs.c[key].type) for key in keys})
-    return stmt

@@ -7,11 +7,14 @@ collected here again with a ``store`` fixture on PostgreSQL.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
+import psycopg.sql
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import Connection, text
 
 from pixserve.core.errors import Unavailable
 from pixserve.domain import JobStatus, NewJob
@@ -47,42 +50,67 @@ def test_schema_is_at_head_and_upgrade_is_idempotent(pg_url: str) -> None:
     assert current_revision(pg_url) == head_revision()
 
 
-def test_claim_uses_skip_locked(store: SqlJobStore, clock: FakeClock) -> None:
-    statements: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
-        statements.append(" ".join(statement.split()))
-
-    store.enqueue(NewJob(style="s", input_key="k"))
-    event.listen(store._engine, "before_cursor_execute", record)
-    assert len(store.claim("w1", lease_seconds=30)) == 1
-    claim = [s for s in statements if s.startswith("WITH batch AS MATERIALIZED")]
-    assert len(claim) == 1 and "FOR UPDATE SKIP LOCKED" in claim[0] and "RETURNING" in claim[0]
+def test_claim_uses_skip_locked(store: SqlJobStore) -> None:
+    assert store._moves is not None
+    for filtered in (False, True):
+        sql, _ = store._moves.claim_sql(filtered, 1)
+        sql = " ".join(sql.split())
+        assert sql.startswith("WITH batch AS MATERIALIZED")
+        assert "FOR UPDATE SKIP LOCKED" in sql and "RETURNING" in sql
 
 
-@pytest.mark.parametrize("styles", [None, {"s1", "s2"}], ids=["all-styles", "some-styles"])
+#: PostgreSQL types of the claim's parameters, as psycopg sends them.
+_PG_TYPES = {float: "float8", int: "integer", str: "text", datetime: "timestamptz", list: "text[]"}
+
+
+def _plan(conn: Connection, sql: str, params: dict[str, object], *, generic: bool) -> list[str]:
+    """EXPLAIN the claim as a custom plan (values known) or as the generic plan PostgreSQL
+    switches to for a statement a connection has prepared and run often."""
+    if not generic:
+        return [row[0] for row in conn.exec_driver_sql("EXPLAIN " + sql, params)]
+    names = list(dict.fromkeys(re.findall(r"%\((\w+)\)s", sql)))
+    numbered = re.sub(r"%\((\w+)\)s", lambda m: f"${names.index(m.group(1)) + 1}", sql)
+    types = ", ".join(_PG_TYPES[type(params[name])] for name in names)
+    conn.exec_driver_sql("SET plan_cache_mode = force_generic_plan")
+    conn.exec_driver_sql(f"PREPARE claim ({types}) AS " + numbered)
+    try:
+        # EXECUTE takes no bound parameters: the values go into its text, typed.
+        driver = conn.connection.driver_connection
+        values = ", ".join(
+            f"{psycopg.sql.Literal(params[name]).as_string(driver)}::{_PG_TYPES[type(params[name])]}"
+            for name in names
+        )
+        return [row[0] for row in conn.exec_driver_sql(f"EXPLAIN EXECUTE claim({values})")]
+    finally:
+        conn.exec_driver_sql("DEALLOCATE claim")
+        conn.exec_driver_sql("RESET plan_cache_mode")
+
+
+@pytest.mark.parametrize("generic", [False, True], ids=["custom-plan", "generic-plan"])
+@pytest.mark.parametrize("filtered", [False, True], ids=["all-styles", "some-styles"])
 def test_claim_reads_the_queue_in_index_order_without_sorting(
-    store: SqlJobStore, styles: set[str] | None
+    store: SqlJobStore, filtered: bool, generic: bool
 ) -> None:
-    """A claim must cost the same with 5 or 50,000 jobs waiting: no sort of the queue."""
-    executed: list[tuple[str, object]] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
-        if statement.lstrip().startswith("WITH batch"):
-            executed.append((statement, parameters))
-
+    """A claim must cost the same with 5 or 50,000 jobs waiting: no sort of the queue, no scan
+    of the table, whether PostgreSQL plans it for the values at hand or reuses a generic plan
+    (which knows nothing of them: a bound ``LIMIT`` made it hash-join the whole table)."""
+    assert store._moves is not None
     for i in range(300):
         store.enqueue(NewJob(style=f"s{i % 3}", input_key="k"))
     with store._engine.begin() as conn:
         conn.exec_driver_sql("ANALYZE jobs")
-    event.listen(store._engine, "before_cursor_execute", record)
-    assert store.claim("w1", lease_seconds=30, styles=styles)
-    event.remove(store._engine, "before_cursor_execute", record)
-    statement, parameters = executed[0]
+    sql, params = store._moves.claim_sql(filtered, 1)
+    now = datetime.now(UTC)
+    params |= {"p_worker": "w1", "p_now": now, "p_lease": now + timedelta(seconds=30)}
+    if filtered:
+        params["p_styles"] = ["s1", "s2"]
     with store._engine.connect() as conn:
-        plan = [row[0] for row in conn.exec_driver_sql("EXPLAIN " + statement, parameters)]
-    assert not [line for line in plan if "Sort" in line], "\n".join(plan)
-    assert any("ix_jobs_" in line and "queue_order" in line for line in plan), "\n".join(plan)
+        plan = _plan(conn, sql, params, generic=generic)
+    text_plan = "\n".join(plan)
+    assert not [line for line in plan if "Sort" in line], text_plan
+    assert not [line for line in plan if "Seq Scan" in line or "Hash" in line], text_plan
+    assert any("ix_jobs_" in line and "queue_order" in line for line in plan), text_plan
+    assert len(store.claim("w1", lease_seconds=30, styles={"s1", "s2"} if filtered else None)) == 1
 
 
 def test_a_locked_job_is_skipped_not_waited_for(pg_url: str, store: SqlJobStore) -> None:
