@@ -44,9 +44,11 @@ POLL = 0.5
 
 
 def drain(url: str, worker_id: str, batch: int, start: Any, done: Any) -> None:
-    """Claim and succeed until the queue is empty; put the number of cycles on ``done``."""
+    """Say ``ready`` on ``done``, wait for ``start``, then claim and succeed until the queue is
+    empty and put the number of cycles on ``done``."""
     store = SqlJobStore(url)
     store.ping()  # connect before the clock starts
+    done.put("ready")
     start.wait()
     cycles = busy = 0
     while True:
@@ -93,7 +95,10 @@ def throughput(url: str, workers: int, jobs: int, mode: str, batch: int) -> floa
     units = [runner(target=drain, args=(url, f"w{n}", batch, start, done)) for n in range(workers)]
     for unit in units:
         unit.start()
-    time.sleep(1.0 if mode == "processes" else 0.2)  # let every worker connect
+    # Start the clock once every worker has imported pixserve and connected: on 2 cores, 16
+    # fresh interpreters take seconds to start, and that is not the queue's time.
+    for _ in units:
+        assert done.get(timeout=120) == "ready"
     began = time.perf_counter()
     start.set()
     results = [done.get(timeout=600) for _ in units]
