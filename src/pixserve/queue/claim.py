@@ -49,8 +49,9 @@ RUNNING = JobStatus.RUNNING.value
 FAILED = JobStatus.FAILED.value
 
 
-def _sql_text(value: str) -> ColumnElement[str]:
-    """A status written into the SQL as a string literal (see the module docstring)."""
+def sql_text(value: str) -> ColumnElement[str]:
+    """A status written into the SQL as a string literal (see the module docstring); the
+    partial indexes of ``tables.py`` are only matched by queries that spell it so."""
     if not value.isidentifier():  # statuses are plain words; nothing here needs quoting
         raise ValueError(f"not a status: {value!r}")
     return literal_column(f"'{value}'", String())
@@ -84,9 +85,9 @@ def requeue_expired() -> Update:
     spent = jobs.c.attempts >= jobs.c.max_attempts
     return (
         update(jobs)
-        .where(jobs.c.status == _sql_text(RUNNING), jobs.c.lease_expires_at < _now_param())
+        .where(jobs.c.status == sql_text(RUNNING), jobs.c.lease_expires_at < _now_param())
         .values(
-            status=case((spent, _sql_text(FAILED)), else_=_sql_text(QUEUED)),
+            status=case((spent, sql_text(FAILED)), else_=sql_text(QUEUED)),
             error_code=LEASE_EXPIRED,
             error_message=literal("the lease of worker ")
             + jobs.c.worker_id
@@ -135,7 +136,7 @@ def claim_oldest(filtered: bool, limit: int, *, styles_array: bool = False) -> U
     of a busy queue builds no SQL. ``styles_array`` (PostgreSQL only) binds the styles as one
     array, ``style = ANY(:p_styles)``, instead of a parameter per style.
     """
-    queued = jobs.c.status == _sql_text(QUEUED)
+    queued = jobs.c.status == sql_text(QUEUED)
     eligible = select(jobs.c.style).where(queued)
     if filtered and styles_array:
         array = bindparam("p_styles", type_=ARRAY(String()))
@@ -156,7 +157,7 @@ def claim_oldest(filtered: bool, limit: int, *, styles_array: bool = False) -> U
         update(jobs)
         .where(jobs.c.id == batch.c.id, queued)
         .values(
-            status=_sql_text(RUNNING),
+            status=sql_text(RUNNING),
             worker_id=bindparam("p_worker"),
             attempts=jobs.c.attempts + 1,
             lease_expires_at=bindparam("p_lease", type_=UtcDateTime()),
@@ -177,7 +178,7 @@ def owned_update(keys: tuple[str, ...], *, bound: bool = False) -> Update:
     """
     stmt = update(jobs).where(
         jobs.c.id == bindparam("p_id"),
-        jobs.c.status == _sql_text(RUNNING),
+        jobs.c.status == sql_text(RUNNING),
         jobs.c.worker_id == bindparam("p_worker"),
     )
     if bound:

@@ -42,6 +42,7 @@ from pixserve.queue.claim import (
     claim_params,
     owned_update,
     requeue_expired,
+    sql_text,
 )
 from pixserve.queue.clock import Clock, read_clock, utc_now
 from pixserve.queue.columns import UtcDateTime
@@ -319,8 +320,9 @@ class SqlJobStore(SqlUpkeep):
                 jobs.c.created_at < row.created_at,
                 and_(jobs.c.created_at == row.created_at, jobs.c.id < job_id),
             )
+            queued = jobs.c.status == sql_text(_QUEUED)
             count = conn.execute(
-                select(func.count()).select_from(jobs).where(jobs.c.status == _QUEUED, ahead)
+                select(func.count()).select_from(jobs).where(queued, ahead)
             ).scalar_one()
         return int(count)
 
@@ -335,14 +337,14 @@ class SqlJobStore(SqlUpkeep):
 
     def queued_count(self) -> int:
         """Number of queued jobs, all styles."""
-        stmt = select(func.count()).select_from(jobs).where(jobs.c.status == _QUEUED)
+        stmt = select(func.count()).select_from(jobs).where(jobs.c.status == sql_text(_QUEUED))
         with self._read() as conn:
             return int(conn.execute(stmt).scalar_one())
 
     def average_run_seconds(self, style: str | None = None, sample: int = 50) -> float | None:
         """Mean of ``finished_at - started_at`` over the last ``sample`` succeeded jobs."""
         stmt = select(jobs.c.started_at, jobs.c.finished_at).where(
-            jobs.c.status == _SUCCEEDED,
+            jobs.c.status == sql_text(_SUCCEEDED),
             jobs.c.started_at.is_not(None),
             jobs.c.finished_at.is_not(None),
         )
@@ -362,7 +364,7 @@ class SqlJobStore(SqlUpkeep):
         stmt = select(func.count(jobs.c.worker_id.distinct())).where(
             jobs.c.worker_id.is_not(None),
             or_(
-                and_(jobs.c.status == _RUNNING, jobs.c.lease_expires_at >= cutoff),
+                and_(jobs.c.status == sql_text(_RUNNING), jobs.c.lease_expires_at >= cutoff),
                 jobs.c.finished_at >= cutoff,
             ),
         )

@@ -5,6 +5,8 @@ Migrations in ``migrations/`` create them; keep in step.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     JSON,
     Column,
@@ -15,12 +17,23 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    TextClause,
     UniqueConstraint,
+    text,
 )
 
 from pixserve.queue.columns import CropText, UtcDateTime
 
 metadata = MetaData()
+
+_QUEUED_ROWS = text("status = 'queued'")
+_FINISHED_ROWS = text("finished_at IS NOT NULL")
+
+
+def _where(condition: TextClause) -> dict[str, Any]:
+    """A partial index's condition, on both databases."""
+    return {"postgresql_where": condition, "sqlite_where": condition}
+
 
 jobs = Table(
     "jobs",
@@ -51,12 +64,17 @@ jobs = Table(
     Column("preview_key", String(1024), nullable=True),
     Column("input_deleted_at", UtcDateTime(), nullable=True),
     Column("notified_at", UtcDateTime(), nullable=True),
-    # The claim reads the oldest queued jobs, overall and within a style, in exactly this
-    # order (migration 0003); position counts the queued ones ahead.
-    Index("ix_jobs_queue_order", "status", "created_at", "id"),
-    Index("ix_jobs_style_queue_order", "status", "style", "created_at", "id"),
-    # average_run_seconds reads the latest succeeded jobs.
-    Index("ix_jobs_status_finished_at", "status", "finished_at"),
+    # Partial indexes (migration 0004): a row is in an index only while it matches its
+    # condition, so moving a job on writes few index entries. The claim reads the oldest queued
+    # jobs, overall and within a style, in exactly this order; position counts the queued ones
+    # ahead. Queries must spell the status as a literal (``claim.sql_text``) for a planner to
+    # match these conditions.
+    Index("ix_jobs_queue_order", "created_at", "id", **_where(_QUEUED_ROWS)),
+    Index("ix_jobs_style_queue_order", "style", "created_at", "id", **_where(_QUEUED_ROWS)),
+    # The lease sweep and active_workers look at the running jobs, a handful.
+    Index("ix_jobs_running", "started_at", **_where(text("status = 'running'"))),
+    # Upkeep reads finished jobs by age; average_run_seconds the latest succeeded ones.
+    Index("ix_jobs_status_finished_at", "status", "finished_at", **_where(_FINISHED_ROWS)),
 )
 
 #: The outbox: e-mails and webhook calls still to send, and what became of the sent ones.

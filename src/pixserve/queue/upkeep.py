@@ -103,7 +103,11 @@ class SqlUpkeep(_Marks):
         """Up to ``limit`` jobs in ``statuses``, oldest ``finished_at`` first."""
         if not statuses or limit < 1:
             return []
-        stmt = select(jobs).where(jobs.c.status.in_(sorted(s.value for s in statuses)))
+        stmt = select(jobs).where(
+            jobs.c.status.in_(sorted(s.value for s in statuses)),
+            # Terminal jobs always have one; spelled out so that the partial index applies.
+            jobs.c.finished_at.is_not(None),
+        )
         if finished_before is not None:
             stmt = stmt.where(jobs.c.finished_at < finished_before)
         if input_kept is True:

@@ -113,6 +113,26 @@ def test_claim_reads_the_queue_in_index_order_without_sorting(
     assert len(store.claim("w1", lease_seconds=30, styles={"s1", "s2"} if filtered else None)) == 1
 
 
+def test_the_lease_sweep_reads_only_running_jobs(store: SqlJobStore) -> None:
+    """Every worker process sweeps once a second: it must not scan the table's history (the
+    planner can match the partial index only because the status is an SQL literal)."""
+    from pixserve.queue.pg_moves import _requeue
+
+    for i in range(300):
+        store.enqueue(NewJob(style="s", input_key=f"k{i}"))
+    with store._engine.begin() as conn:
+        conn.exec_driver_sql("ANALYZE jobs")
+    sweep = _requeue()
+    with store._engine.connect() as conn:
+        plan = "\n".join(
+            row[0]
+            for row in conn.exec_driver_sql(
+                "EXPLAIN " + sweep.sql, sweep.params({"p_now": datetime.now(UTC)})
+            )
+        )
+        assert "ix_jobs_running" in plan and "Seq Scan" not in plan, plan
+
+
 def test_a_locked_job_is_skipped_not_waited_for(pg_url: str, store: SqlJobStore) -> None:
     first = store.enqueue(NewJob(style="s", input_key="k1"))
     second = store.enqueue(NewJob(style="s", input_key="k2"))

@@ -23,7 +23,7 @@ def test_upgrade_from_nothing_and_again(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path}/jobs.db"
     assert current_revision(url) is None
     upgrade(url)
-    assert current_revision(url) == head_revision() == "0003_claim_order"
+    assert current_revision(url) == head_revision() == "0004_partial_indexes"
     upgrade(url)
     assert current_revision(url) == head_revision()
 
