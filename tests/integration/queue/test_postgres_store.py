@@ -7,6 +7,7 @@ collected here again with a ``store`` fixture on PostgreSQL.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import threading
 from collections.abc import Iterator
@@ -15,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 import psycopg.sql
 import pytest
 from sqlalchemy import Connection, text
+from sqlalchemy.engine import make_url
 
 from pixserve.core.errors import Unavailable
 from pixserve.domain import JobStatus, NewJob
@@ -197,3 +199,29 @@ def test_unreachable_server_raises_unavailable() -> None:
     with pytest.raises(Unavailable):
         store.enqueue(NewJob(style="s", input_key="k"))
     store.close()
+
+
+def test_moves_recover_once_their_connections_are_killed(pg_url: str, store: SqlJobStore) -> None:
+    """A restarted server closes every pooled connection: a move fails once as Unavailable
+    (the worker backs off and retries), the idle ones are dropped, and the next move works."""
+    from tests.support.postgres import admin_connect
+
+    store.enqueue(NewJob(style="s", input_key="k"))
+    [job] = store.claim("w1", lease_seconds=30)
+    assert store.heartbeat(job.id, "w1", lease_seconds=30)
+    database = make_url(pg_url).database
+    with admin_connect() as admin:
+        killed = admin.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = %s AND pid <> pg_backend_pid()",
+            (database,),
+        ).fetchone()
+    assert killed is not None and killed[0] >= 1
+    with pytest.raises(Unavailable):
+        store.heartbeat(job.id, "w1", lease_seconds=30)
+    assert store.heartbeat(job.id, "w1", lease_seconds=30, progress=0.5)
+    assert store.succeed(job.id, "w1", result_key="r", content_type="image/png")
+    with contextlib.suppress(Unavailable):  # SQLAlchemy's pool was killed too: it fails once
+        store.ping()
+    finished = store.get(job.id)
+    assert finished is not None and finished.status is JobStatus.SUCCEEDED
