@@ -3,15 +3,16 @@ through psycopg.
 
 These few statements are what every worker runs for every job, so on a busy queue they are
 the queue. Through SQLAlchemy a claim plus a finish cost a worker process about 1.7 ms of CPU
-on the 2-core reference machine; straight through psycopg, about 0.25 ms. With 16 worker
+on the 2-core reference machine; straight through psycopg, about 0.4 ms. With 16 worker
 processes sharing two cores, that client time is what bounds throughput, so here:
 
-* the SQL is still built by SQLAlchemy (:mod:`pixserve.queue.claim`), but
-  compiled once per shape into text psycopg runs as it is;
+* the SQL is still built by SQLAlchemy (:mod:`pixserve.queue.claim`), but compiled once per
+  shape into text psycopg runs as it is;
 * each statement is its own transaction on an autocommit connection: one round trip instead
   of three (``BEGIN``, statement, ``COMMIT``), and no row lock held while a client waits for
-  a core. The sessions run with ``synchronous_commit = off`` (see ``SqlJobStore._move`` for why
-  that is safe for these moves);
+  a core. The sessions run with ``synchronous_commit = off``: a database crash may lose the
+  last milliseconds of moves, which only makes a job run again once its lease runs out (the
+  lost run's guarded finish changes nothing), never loses one (docs/architecture.md);
 * statements are prepared on the server from their first run;
 * connections come from a small pool of their own, kept apart from SQLAlchemy's so that the
   autocommit mode is never switched back and forth.

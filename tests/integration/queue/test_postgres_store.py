@@ -225,3 +225,25 @@ def test_moves_recover_once_their_connections_are_killed(pg_url: str, store: Sql
         store.ping()
     finished = store.get(job.id)
     assert finished is not None and finished.status is JobStatus.SUCCEEDED
+
+
+def test_a_claimed_job_reads_back_exactly_as_get_reads_it(store: SqlJobStore) -> None:
+    """The claim's rows come through psycopg, not SQLAlchemy's types: same Job either way."""
+    from pixserve.domain import Crop
+
+    store.enqueue(
+        NewJob(
+            style="s",
+            input_key="jobs/x/input.png",
+            crop=Crop(3, 4, 50, 60),
+            params={"strength": 0.7, "tags": ["a", "b"]},
+            email="a@example.com",
+            webhook_url="https://example.com/hook",
+            max_attempts=5,
+            lang="es",
+        )
+    )
+    [claimed] = store.claim("w1", lease_seconds=30)
+    assert claimed == store.get(claimed.id)
+    assert claimed.crop == Crop(3, 4, 50, 60) and claimed.params["tags"] == ["a", "b"]
+    assert claimed.lease_expires_at is not None and claimed.lease_expires_at.utcoffset() is not None
