@@ -1,8 +1,8 @@
 """The ``JobStore`` contract on PostgreSQL, plus what only PostgreSQL has: ``SKIP LOCKED``
 claims between connections, ``LISTEN/NOTIFY`` wake-ups, and errors while the server is away.
 
-The contract tests are the very functions of ``tests/unit/queue/test_store_contract.py``,
-collected here again with a ``store`` fixture on PostgreSQL.
+The contract tests are the very functions of ``tests/unit/queue/test_store_contract.py`` and
+``test_upkeep_contract.py``, collected here again with a ``store`` fixture on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -22,12 +22,13 @@ from pixserve.core.errors import Unavailable
 from pixserve.domain import JobStatus, NewJob
 from pixserve.queue import JobStore, SqlJobStore, current_revision, head_revision, upgrade
 from tests.support.clock import FakeClock
-from tests.unit.queue import test_store_contract
+from tests.unit.queue import test_store_contract, test_upkeep_contract
 
 # Collect every contract test in this module too (explicitly, by the test_ prefix pytest uses).
-for _name in dir(test_store_contract):
-    if _name.startswith("test_"):
-        globals()[_name] = getattr(test_store_contract, _name)
+for _contract in (test_store_contract, test_upkeep_contract):
+    for _name in dir(_contract):
+        if _name.startswith("test_"):
+            globals()[_name] = getattr(_contract, _name)
 
 pytestmark = pytest.mark.integration
 
