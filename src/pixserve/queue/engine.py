@@ -11,6 +11,8 @@ read-then-write transaction can never fail half-way with "database is locked".
 from __future__ import annotations
 
 import contextlib
+import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -83,9 +85,7 @@ def create_job_engine(database_url: str, *, busy_timeout: float = 10.0) -> Engin
         try:
             cursor.execute(f"PRAGMA busy_timeout = {busy_ms}")
             cursor.execute("PRAGMA foreign_keys = ON")
-            (mode,) = cursor.execute("PRAGMA journal_mode").fetchone()
-            if str(mode).lower() != "wal":
-                cursor.execute("PRAGMA journal_mode = WAL")
+            _switch_to_wal(cursor, busy_timeout)
         finally:
             cursor.close()
 
@@ -97,3 +97,27 @@ def create_job_engine(database_url: str, *, busy_timeout: float = 10.0) -> Engin
             connection.exec_driver_sql("BEGIN")
 
     return engine
+
+
+def _switch_to_wal(cursor: Any, timeout: float) -> None:
+    """Put the database file in WAL mode (it stays so), retrying while another process holds it.
+
+    Switching takes an exclusive lock. When two processes open a fresh database at once (a
+    server and its workers starting together), one of them can get "database is locked" at
+    once, without the busy timeout: SQLite refuses to wait when the other side waits for it.
+    Retrying after a pause, with no lock held, always ends: the other process finishes its
+    switch or its write, and the next attempt finds WAL already on or takes the lock.
+    """
+    deadline = time.monotonic() + timeout
+    pause = 0.01
+    while True:
+        try:
+            (mode,) = cursor.execute("PRAGMA journal_mode").fetchone()
+            if str(mode).lower() != "wal":
+                cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.25)
