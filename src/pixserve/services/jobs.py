@@ -168,6 +168,9 @@ class JobService:
     def view(self, job: Job) -> JobView:
         """Add position and ETA to ``job``."""
         position = self.jobs.position(job.id) if job.status is JobStatus.QUEUED else None
+        if position is None and job.status is JobStatus.QUEUED:
+            # A worker took it between the caller's read and ours: show it as it is now.
+            job = self.jobs.get(job.id) or job
         eta = None
         if not job.status.is_terminal:
             eta = estimate_eta(

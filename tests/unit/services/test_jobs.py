@@ -25,6 +25,15 @@ def test_submit_stores_the_original_and_queues(service, jobs, blobs, small_jpeg)
     assert blobs.get(job.input_key) == small_jpeg
 
 
+def test_a_job_claimed_while_viewed_shows_as_running(service, jobs, small_jpeg):
+    view = service.submit(Submission(data=small_jpeg, style="invert"))
+    stale = jobs.get(view.id)  # read while queued, as submit holds it after enqueue
+    (claimed,) = jobs.claim("w1", lease_seconds=30)
+    assert claimed.id == view.id
+    shown = service.view(stale)
+    assert shown.status is JobStatus.RUNNING and shown.position is None
+
+
 def test_positions_count_the_jobs_ahead(service, small_jpeg):
     views = [service.submit(Submission(data=small_jpeg, style="invert")) for _ in range(3)]
     assert [service.status(v.id).position for v in views] == [0, 1, 2]
