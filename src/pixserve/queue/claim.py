@@ -16,7 +16,7 @@ generic plan is the plan of the query itself: two short index scans and a primar
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from datetime import datetime, timedelta
 from functools import cache, lru_cache
 
@@ -167,6 +167,15 @@ def claim_oldest(filtered: bool, limit: int, *, styles_array: bool = False) -> U
         )
         .returning(*jobs.c)
     )
+
+
+def owned_params(
+    job_id: str, worker_id: str, values: Mapping[str, object] | None = None
+) -> dict[str, object]:
+    """The parameters of :func:`owned_update`: the guard, and ``values`` as ``v_<column>``."""
+    params: dict[str, object] = {"p_id": job_id, "p_worker": worker_id}
+    params.update({f"v_{key}": value for key, value in (values or {}).items()})
+    return params
 
 
 @cache

@@ -6,18 +6,15 @@ LOCKED) RETURNING *`` in one write transaction (``BEGIN IMMEDIATE`` on SQLite).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, insert, or_, select, update
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy import and_, delete, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
 
-from pixserve.core.errors import Unavailable
 from pixserve.domain.delivery import Channel, Delivery, DeliveryStatus, JobEvent, NewDelivery
-from pixserve.queue.clock import Clock, read_clock, utc_now
-from pixserve.queue.engine import WRITE, create_job_engine
+from pixserve.queue.database import SqlDatabase
 from pixserve.queue.outbox import Outbox
 from pixserve.queue.outbox_memory import MemoryOutbox
 from pixserve.queue.tables import deliveries
@@ -26,31 +23,8 @@ _PENDING = DeliveryStatus.PENDING.value
 _SENDING = DeliveryStatus.SENDING.value
 
 
-class SqlOutbox:
+class SqlOutbox(SqlDatabase):
     """A :class:`~pixserve.queue.outbox.Outbox` on SQLAlchemy Core; the schema must exist."""
-
-    def __init__(
-        self, database_url: str, *, clock: Clock = utc_now, busy_timeout: float = 10.0
-    ) -> None:
-        self._engine = create_job_engine(database_url, busy_timeout=busy_timeout)
-        self._writer = self._engine.execution_options(**{WRITE: True})
-        self._clock = clock
-
-    def __repr__(self) -> str:
-        return f"SqlOutbox({self._engine.url.render_as_string(hide_password=True)!r})"
-
-    def _now(self) -> datetime:
-        return read_clock(self._clock)
-
-    @contextmanager
-    def _write(self) -> Iterator[Connection]:
-        with _unavailable_on_db_errors(), self._writer.begin() as connection:
-            yield connection
-
-    @contextmanager
-    def _read(self) -> Iterator[Connection]:
-        with _unavailable_on_db_errors(), self._engine.connect() as connection:
-            yield connection
 
     def add(self, new: NewDelivery) -> Delivery | None:
         """Queue ``new`` as pending, due now; None if this job, channel and event has one."""
@@ -159,10 +133,6 @@ class SqlOutbox:
                 conn.execute(delete(deliveries).where(deliveries.c.job_id == job_id)).rowcount
             )
 
-    def close(self) -> None:
-        """Close every pooled connection."""
-        self._engine.dispose()
-
 
 def _delivery(row: Mapping[Any, Any]) -> Delivery:
     return Delivery(
@@ -182,19 +152,6 @@ def _delivery(row: Mapping[Any, Any]) -> Delivery:
         lease_expires_at=row["lease_expires_at"],
         sent_at=row["sent_at"],
     )
-
-
-@contextmanager
-def _unavailable_on_db_errors() -> Iterator[None]:
-    """Turn connection-level database failures into :class:`Unavailable`."""
-    try:
-        yield
-    except OperationalError as exc:
-        raise Unavailable(f"the job database is unavailable: {exc.orig}") from exc
-    except DBAPIError as exc:
-        if exc.connection_invalidated:
-            raise Unavailable(f"lost the connection to the job database: {exc.orig}") from exc
-        raise
 
 
 def open_outbox(url: str) -> Outbox:

@@ -37,7 +37,7 @@ from sqlalchemy.types import JSON
 
 from pixserve.core.errors import Unavailable
 from pixserve.domain.job import Crop
-from pixserve.queue.claim import claim_oldest, owned_update, requeue_expired
+from pixserve.queue.claim import claim_oldest, owned_params, owned_update, requeue_expired
 from pixserve.queue.columns import CropText, UtcDateTime
 from pixserve.queue.listen import CHANNEL
 from pixserve.queue.tables import jobs
@@ -217,10 +217,9 @@ class PgMoves:
         return [job_row(row) for row in rows], requeued
 
     def update_owned(self, job_id: str, worker_id: str, values: Mapping[str, object]) -> bool:
-        """``_owned_update`` with bound values; whether the worker still owned the job."""
+        """``owned_update`` with bound values; whether the worker still owned the job."""
         statement = _owned(tuple(sorted(values)))
-        params: dict[str, object] = {"p_id": job_id, "p_worker": worker_id}
-        params.update({f"v_{key}": value for key, value in values.items()})
+        params = owned_params(job_id, worker_id, values)
         with self._connection() as conn:
             cursor = conn.execute(statement.sql, statement.params(params), prepare=True)
             return cursor.rowcount == 1

@@ -12,8 +12,7 @@ on PostgreSQL in every process through ``pg_notify`` (see :mod:`pixserve.queue.l
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -32,21 +31,20 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import IntegrityError
 
-from pixserve.core.errors import Unavailable
 from pixserve.domain.job import Job, JobStatus, NewJob
 from pixserve.queue.claim import (
     REQUEUE_INTERVAL,
     claim_oldest,
     claim_params,
+    owned_params,
     owned_update,
     requeue_expired,
     sql_text,
 )
-from pixserve.queue.clock import Clock, read_clock, utc_now
+from pixserve.queue.clock import Clock, utc_now
 from pixserve.queue.columns import UtcDateTime
-from pixserve.queue.engine import WRITE, create_job_engine
 from pixserve.queue.listen import CHANNEL, PgListener, libpq_conninfo
 from pixserve.queue.pg_moves import PgMoves
 from pixserve.queue.rows import job_from_row, new_job_values
@@ -75,9 +73,7 @@ class SqlJobStore(SqlUpkeep):
     def __init__(
         self, database_url: str, *, clock: Clock = utc_now, busy_timeout: float = 10.0
     ) -> None:
-        self._engine = create_job_engine(database_url, busy_timeout=busy_timeout)
-        self._writer = self._engine.execution_options(**{WRITE: True})
-        self._clock = clock
+        super().__init__(database_url, clock=clock, busy_timeout=busy_timeout)
         self._postgres = self._engine.dialect.name == "postgresql"
         #: PostgreSQL: the worker's own moves, straight through psycopg (see pg_moves.py).
         self._moves = PgMoves(libpq_conninfo(self._engine.url)) if self._postgres else None
@@ -86,23 +82,6 @@ class SqlJobStore(SqlUpkeep):
         self._listener_lock = threading.Lock()
         #: When the next claim looks for expired leases (see ``REQUEUE_INTERVAL``).
         self._next_sweep: datetime | None = None
-
-    def __repr__(self) -> str:
-        return f"SqlJobStore({self._engine.url.render_as_string(hide_password=True)!r})"
-
-    def _now(self) -> datetime:
-        return read_clock(self._clock)
-
-    @contextmanager
-    def _write(self) -> Iterator[Connection]:
-        """A durable write transaction: it commits once the database has it on disk."""
-        with _unavailable_on_db_errors(), self._writer.begin() as connection:
-            yield connection
-
-    @contextmanager
-    def _read(self) -> Iterator[Connection]:
-        with _unavailable_on_db_errors(), self._engine.connect() as connection:
-            yield connection
 
     def _announce(self, conn: Connection) -> None:
         """Inside a write that queued jobs: tell other processes once it commits."""
@@ -192,11 +171,10 @@ class SqlJobStore(SqlUpkeep):
             return self._moves.update_owned(job_id, worker_id, values)
         if computed:
             stmt = owned_update(tuple(values)).values(**values)
-            params: dict[str, object] = {"p_id": job_id, "p_worker": worker_id}
-        else:  # heartbeats and finishes: a statement built once, values bound
+            params = owned_params(job_id, worker_id)
+        else:  # values bound: a statement built once per shape
             stmt = owned_update(tuple(sorted(values)), bound=True)
-            params = {"p_id": job_id, "p_worker": worker_id}
-            params.update({f"v_{key}": value for key, value in values.items()})
+            params = owned_params(job_id, worker_id, values)
         with self._write() as conn:
             owned = conn.execute(stmt, params).rowcount == 1
             if owned and requeues:
@@ -384,18 +362,4 @@ class SqlJobStore(SqlUpkeep):
             if self._listener is not None:
                 self._listener.close()
                 self._listener = None
-        self._engine.dispose()
-
-
-@contextmanager
-def _unavailable_on_db_errors() -> Iterator[None]:
-    """Turn connection-level database failures into :class:`Unavailable`."""
-    try:
-        yield
-    except (OperationalError, InterfaceError) as exc:
-        # InterfaceError: psycopg's "the connection is closed" after a server restart.
-        raise Unavailable(f"the job database is unavailable: {exc.orig}") from exc
-    except DBAPIError as exc:
-        if exc.connection_invalidated:
-            raise Unavailable(f"lost the connection to the job database: {exc.orig}") from exc
-        raise
+        super().close()

@@ -10,14 +10,14 @@ from __future__ import annotations
 import copy
 import threading
 from collections.abc import Callable, Collection, Iterator
-from contextlib import AbstractContextManager
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, or_, select, update
+from sqlalchemy import and_, or_, select, update
 
 from pixserve.domain.job import Job, JobStatus
+from pixserve.queue.database import SqlDatabase
 from pixserve.queue.rows import job_from_row
 from pixserve.queue.tables import jobs
 
@@ -37,17 +37,8 @@ class _Marks:
         return self._mark(job_id, "notified_at")
 
 
-class SqlUpkeep(_Marks):
-    """Upkeep statements for a store with ``_write``, ``_read`` and ``_now`` (``SqlJobStore``)."""
-
-    def _write(self) -> AbstractContextManager[Connection]:
-        raise NotImplementedError
-
-    def _read(self) -> AbstractContextManager[Connection]:
-        raise NotImplementedError
-
-    def _now(self) -> datetime:
-        raise NotImplementedError
+class SqlUpkeep(_Marks, SqlDatabase):
+    """Upkeep statements on the job database (mixed into ``SqlJobStore``)."""
 
     def _update_owned(self, job_id: str, worker_id: str, values: dict[str, object]) -> bool:
         raise NotImplementedError
