@@ -25,6 +25,36 @@ def test_serving_modules_do_not_import_torch() -> None:
     assert done.stdout.strip() == "[]", done.stdout
 
 
+#: What ``pixserve import`` needs for an ONNX file, and ``pixserve export`` for its bundle.
+BUNDLING_WITHOUT_TORCH = [
+    "pixserve.bundling",
+    "pixserve.bundling.writer",
+    "pixserve.bundling.thumbnail",
+    "pixserve.bundling.probe",
+    "pixserve.bundling.onnx_import",
+]
+
+
+def test_torch_free_bundling_modules_do_not_import_torch() -> None:
+    code = (
+        "import sys\n"
+        + "".join(f"import {m}\n" for m in BUNDLING_WITHOUT_TORCH)
+        + "print(sorted(m for m in sys.modules if m == 'torch' or m.startswith('torch.')))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]", done.stdout
+
+
+def test_the_server_never_reaches_bundling() -> None:
+    code = (
+        "import sys\n"
+        + "".join(f"import {m}\n" for m in SERVING)
+        + "print(sorted(m for m in sys.modules if m.startswith('pixserve.bundling')))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]", done.stdout
+
+
 def test_the_models_package_does_import_torch() -> None:
     """So the check above would notice if the serving path reached ``pixserve.models``."""
     code = "import sys, pixserve.models; print('torch' in sys.modules)"

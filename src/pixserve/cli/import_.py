@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from pixserve.cli.options import friendly_errors
 from pixserve.core.errors import BundleError, CheckpointError
 from pixserve.core.settings import get_settings
+
+if TYPE_CHECKING:
+    from pixserve.bundling.checkpoint_import import ImportResult
+    from pixserve.pipeline import Style
 
 ARCHES = ["auto", "cyclegan", "pix2pix", "fast-style", "animegan2", "realesrgan", "onnx"]
 
@@ -27,7 +31,12 @@ ARCHES = ["auto", "cyclegan", "pix2pix", "fast-style", "animegan2", "realesrgan"
     help="Where to write the bundle (default: first folder of PIXSERVE_STYLES_PATH).",
 )
 @click.option("--force", is_flag=True, help="Replace an existing bundle of that name.")
-@click.option("--max-side", type=click.IntRange(16, 8192), default=1024, show_default=True)
+@click.option(
+    "--max-side",
+    type=click.IntRange(16, 8192),
+    default=None,
+    help="Longest side after the crop, [pipeline] max_side (default 1024).",
+)
 @click.option("--tile", type=click.IntRange(0, 8192), default=None, help="Tile size; 0 = off.")
 @click.option("--tile-overlap", type=click.IntRange(0, 4096), default=None)
 @click.option(
@@ -62,7 +71,7 @@ def import_(
     description: str | None,
     styles_dir: Path | None,
     force: bool,
-    max_side: int,
+    max_side: int | None,
     tile: int | None,
     tile_overlap: int | None,
     running_stats: bool,
@@ -80,7 +89,7 @@ def import_(
     exported to ONNX and verified against PyTorch on a probe image; ONNX files are checked
     to run with the I/O given by --range/--layout/--channels/--size-multiple/--scale.
     """
-    root = styles_dir or _default_root()
+    root = styles_dir or default_root()
     if not checkpoint.is_file():
         raise BundleError(f"{checkpoint}: file not found")
     common: dict[str, Any] = {
@@ -106,7 +115,7 @@ def import_(
         )
         return
     try:
-        from pixserve.training.export import import_checkpoint
+        from pixserve.bundling.checkpoint_import import import_checkpoint
     except ImportError as exc:
         raise CheckpointError(
             f"importing a PyTorch checkpoint needs torch: pip install 'pixserve[train]' ({exc})"
@@ -119,13 +128,18 @@ def import_(
     result = import_checkpoint(
         arch, checkpoint, root, options=options, tile=tile, tile_overlap=tile_overlap, **common
     )
+    report(result)
+
+
+def report(result: ImportResult) -> None:
+    """Say what a checkpoint import (or a run's export) loaded, verified and wrote."""
     check = result.verification
     click.echo(f"{result.loaded.family}: {'; '.join(result.loaded.notes)}")
     click.echo(
         f"verified on a {check.probe_shape[1]}×{check.probe_shape[0]} probe: max abs error "
         f"{check.max_abs_error:.3g} (tolerance {check.tolerance:.3g})"
     )
-    click.echo(f"style {result.style.name!r} written to {result.style.path}")
+    _report(result.style, result.thumbnail_skipped)
 
 
 def _import_onnx(
@@ -141,7 +155,8 @@ def _import_onnx(
     tile: int | None,
     tile_overlap: int | None,
 ) -> None:
-    from pixserve.training.onnx_import import ZOO_STYLE_INPUT, OnnxIO, import_onnx, input_name
+    from pixserve.bundling.onnx_import import ZOO_STYLE_INPUT, import_onnx, input_name
+    from pixserve.core.tensor_io import TensorIO
 
     if value_range is None:
         if arch == "fast-style" or input_name(checkpoint) == ZOO_STYLE_INPUT:
@@ -149,17 +164,32 @@ def _import_onnx(
             value_range, size_multiple = "0..255", max(size_multiple, 4)
         else:
             raise click.UsageError("an ONNX model needs --range (0..1, -1..1 or 0..255)")
-    io = OnnxIO(value_range, layout, channels, size_multiple, scale)
-    result = import_onnx(
-        checkpoint, root, io, tile=tile or 0, tile_overlap=tile_overlap or 0, **common
+    io = TensorIO.model_validate(
+        {
+            "range": value_range,
+            "layout": layout,
+            "channels": channels,
+            "size_multiple": size_multiple,
+            "scale": scale,
+        }
     )
+    result = import_onnx(checkpoint, root, io, tile=tile, tile_overlap=tile_overlap, **common)
     h, w = result.probe_shape
     dynamic = " (fixed input size made dynamic)" if result.made_dynamic else ""
     click.echo(f"onnx: input {result.input_name!r}{dynamic}; ran on a {w}×{h} probe")
-    click.echo(f"style {result.style.name!r} written to {result.style.path}")
+    _report(result.style, result.thumbnail_skipped)
 
 
-def _default_root() -> Path:
+def _report(style: Style, thumbnail_skipped: str | None) -> None:
+    click.echo(f"style {style.name!r} written to {style.path}")
+    if style.thumbnail is not None:
+        click.echo(f"thumbnail written to {style.thumbnail}")
+    else:
+        click.echo(f"no thumbnail: {thumbnail_skipped or 'none was rendered'}")
+
+
+def default_root() -> Path:
+    """Where new bundles go: the first folder of ``PIXSERVE_STYLES_PATH``."""
     dirs = get_settings().style_dirs
     if not dirs:
         raise BundleError("set PIXSERVE_STYLES_PATH or pass --styles-dir to say where styles go")

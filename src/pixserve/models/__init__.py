@@ -1,8 +1,8 @@
 """PyTorch modules and loaders for the public checkpoints people already have.
 
-Needs the ``train`` extra (torch). Only ``training/`` and ``pixserve import`` import this
-package; the serving path never does. One module per architecture; :data:`FAMILIES` maps
-``pixserve import ARCH`` names to loaders.
+Needs the ``train`` extra (torch). Only ``training/`` and ``bundling/`` (``pixserve import``,
+``pixserve export``) import this package; the serving path never does. One module per
+architecture; :data:`FAMILIES` maps ``pixserve import ARCH`` names to loaders.
 """
 
 from pixserve.models.checkpoint import load_strict, read_state_dict, unwrap

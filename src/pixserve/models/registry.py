@@ -14,6 +14,7 @@ from typing import Any
 from torch import nn
 
 from pixserve.core.errors import UnknownArchitecture
+from pixserve.core.tensor_io import TensorIO, ValueRange
 from pixserve.models import (
     animegan2,
     resnet_generator,
@@ -25,13 +26,10 @@ from pixserve.models import (
 from pixserve.models.checkpoint import StateDict
 
 
-@dataclass(frozen=True)
-class ModelIO:
-    """The tensor convention of a loaded model, as a bundle's ``[model]`` table states it."""
+class ModelIO(TensorIO):
+    """The tensor convention of a loaded model (what its bundle's ``[model]`` table states),
+    and whether tiles may be used."""
 
-    range: str  # "0..1" | "-1..1" | "0..255"
-    size_multiple: int = 1
-    scale: int = 1
     #: Fully convolutional with a bounded receptive field: tiles give the same pixels.
     #: False for networks that normalise over the whole image (instance/group norm).
     local: bool = False
@@ -71,7 +69,9 @@ def _cyclegan(state: StateDict, opts: dict[str, Any]) -> LoadedModel:
     model = resnet_generator.load(state, batch_stats=opts.get("batch_stats", "image"))
     cfg = model.config
     notes = [f"ResnetGenerator, {cfg.n_blocks} blocks, ngf {cfg.ngf}, {cfg.norm} norm"]
-    return LoadedModel("cyclegan", model, cfg, ModelIO("-1..1", size_multiple=4), notes)
+    return LoadedModel(
+        "cyclegan", model, cfg, ModelIO(range=ValueRange.SIGNED, size_multiple=4), notes
+    )
 
 
 def _pix2pix(state: StateDict, opts: dict[str, Any]) -> LoadedModel:
@@ -80,20 +80,20 @@ def _pix2pix(state: StateDict, opts: dict[str, Any]) -> LoadedModel:
     notes = [f"UnetGenerator unet_{2**cfg.num_downs}, ngf {cfg.ngf}, {cfg.norm} norm"]
     if cfg.norm == "batch":
         notes.append(f"BatchNorm uses {cfg.batch_stats} statistics; dropout off")
-    io = ModelIO("-1..1", size_multiple=2**cfg.num_downs)
+    io = ModelIO(range=ValueRange.SIGNED, size_multiple=2**cfg.num_downs)
     return LoadedModel("pix2pix", model, cfg, io, notes)
 
 
 def _fast_style(state: StateDict, opts: dict[str, Any]) -> LoadedModel:
     model = transformer_net.load(state)
-    io = ModelIO("0..255", size_multiple=4)
+    io = ModelIO(range=ValueRange.BYTE, size_multiple=4)
     return LoadedModel("fast-style", model, model.config, io, ["TransformerNet"])
 
 
 def _animegan2(state: StateDict, opts: dict[str, Any]) -> LoadedModel:
     model = animegan2.load(state, align_corners=opts.get("align_corners", False))
     align = model.config.align_corners
-    io = ModelIO("-1..1", size_multiple=1 if align else 4)
+    io = ModelIO(range=ValueRange.SIGNED, size_multiple=1 if align else 4)
     return LoadedModel("animegan2", model, model.config, io, [f"align_corners={align}"])
 
 
@@ -101,13 +101,18 @@ def _realesrgan(state: StateDict, opts: dict[str, Any]) -> LoadedModel:
     if "conv_first.weight" in state:
         rrdb = rrdbnet.load(state)
         c = rrdb.config
-        io = ModelIO("0..1", size_multiple={4: 1, 2: 2, 1: 4}[c.scale], scale=c.scale, local=True)
+        io = ModelIO(
+            range=ValueRange.UNIT,
+            size_multiple={4: 1, 2: 2, 1: 4}[c.scale],
+            scale=c.scale,
+            local=True,
+        )
         notes = [f"RRDBNet x{c.scale}, {c.num_block} blocks, {c.num_feat} features"]
         return LoadedModel("realesrgan", rrdb, c, io, notes)
     vgg = srvgg.load(state, act_type=opts.get("act_type"))
     v = vgg.config
     notes = [f"SRVGGNetCompact x{v.upscale}, {v.num_conv} convs, {v.num_feat} features"]
-    io = ModelIO("0..1", scale=v.upscale, local=True)
+    io = ModelIO(range=ValueRange.UNIT, scale=v.upscale, local=True)
     return LoadedModel("realesrgan", vgg, v, io, notes)
 
 

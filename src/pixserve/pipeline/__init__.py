@@ -2,6 +2,16 @@
 
 from pixserve.pipeline.bundle import load_bundle
 from pixserve.pipeline.catalog import BUILTIN_DIR, Catalog
+from pixserve.pipeline.manifest import (
+    BuiltinManifest,
+    Manifest,
+    OnnxManifest,
+    PipelineSpec,
+    UpscalerManifest,
+    manifest_toml,
+    read_manifest,
+)
+from pixserve.pipeline.model_spec import ModelSpec
 from pixserve.pipeline.operators import OPERATORS, Operator
 from pixserve.pipeline.pipeline import Pipeline, Progress, build_pipeline
 from pixserve.pipeline.renderer import Renderer
@@ -10,7 +20,6 @@ from pixserve.pipeline.style import (
     Channels,
     Kind,
     Layout,
-    ModelSpec,
     OperatorSpec,
     StepSpec,
     Style,
@@ -21,21 +30,28 @@ __all__ = [
     "BUILTIN_DIR",
     "OPERATORS",
     "POST_STEPS",
+    "BuiltinManifest",
     "Catalog",
     "Channels",
     "Frame",
     "Kind",
     "Layout",
+    "Manifest",
     "ModelSpec",
+    "OnnxManifest",
     "Operator",
     "OperatorSpec",
     "Pipeline",
+    "PipelineSpec",
     "Progress",
     "Renderer",
     "Step",
     "StepSpec",
     "Style",
+    "UpscalerManifest",
     "ValueRange",
     "build_pipeline",
     "load_bundle",
+    "manifest_toml",
+    "read_manifest",
 ]

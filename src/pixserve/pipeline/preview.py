@@ -6,27 +6,44 @@ the worker stores the preview beside the full result.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated
 
 import cv2
 import numpy as np
+from pydantic import AfterValidator, BaseModel, Field, PlainSerializer, ValidationInfo
+
+from pixserve.pipeline.tables import TABLE, InBundle, bundle_folder, relative_to_bundle
 
 DEFAULT_PREVIEW_SIDE = 512
 
 
-@dataclass(frozen=True)
-class PreviewSpec:
-    """How to make a style's preview: longest side, and a text or image watermark."""
+def _readable_mark(path: Path, info: ValidationInfo) -> Path:
+    if bundle_folder(info) is not None:
+        load_mark(path)  # fail when the bundle loads, not on the first preview
+    return path
 
-    max_side: int = DEFAULT_PREVIEW_SIDE
+
+WatermarkFile = Annotated[
+    Path,
+    Field(strict=False),  # TOML gives a string
+    AfterValidator(InBundle("watermark image")),
+    AfterValidator(_readable_mark),
+    PlainSerializer(relative_to_bundle, when_used="json"),
+]
+
+
+class PreviewSpec(BaseModel):
+    """The ``[preview]`` table: the preview's longest side, and a text or image watermark."""
+
+    model_config = TABLE
+
+    max_side: int = Field(default=DEFAULT_PREVIEW_SIDE, ge=16, le=4096)
     watermark: str = "preview"
-    watermark_image: Path | None = None
-    opacity: float = 0.35
-
-    def __post_init__(self) -> None:
-        if not 0.0 <= self.opacity <= 1.0:
-            raise ValueError("opacity must be from 0 to 1")
+    #: An image in the bundle (PNG with alpha is best); wins over ``watermark``.
+    watermark_image: WatermarkFile | None = None
+    #: How strongly the watermark shows; 0 = none.
+    opacity: float = Field(default=0.35, ge=0.0, le=1.0)
 
 
 def load_mark(path: Path) -> np.ndarray:

@@ -1,121 +1,117 @@
-"""``Style``: one entry of the catalog, as read from its bundle's ``style.toml``."""
+"""``Style``: one entry of the catalog — a bundle's checked manifest and where it lives.
+
+The manifest's tables are re-exported here (``ModelSpec``, ``OperatorSpec`` …) with the
+tensor enums, so ``from pixserve.pipeline.style import …`` keeps working.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from enum import StrEnum
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pixserve.core.tensor_io import Channels, Layout, ValueRange
+from pixserve.pipeline.manifest import (
+    BuiltinManifest,
+    FaceSpec,
+    Kind,
+    Manifest,
+    OnnxManifest,
+    OperatorSpec,
+    StepSpec,
+    UpscalerManifest,
+    UpscalerSpec,
+)
+from pixserve.pipeline.model_spec import ModelSpec
 from pixserve.pipeline.preview import PreviewSpec
 
-
-class Kind(StrEnum):
-    """What turns the image into the style: a classical operator or an ONNX model."""
-
-    BUILTIN = "builtin"
-    ONNX = "onnx"
-    UPSCALER = "upscaler"  # one of pixserve.pipeline.upscalers.UPSCALERS
-
-
-class Layout(StrEnum):
-    """Axis order of the model's input and output tensors."""
-
-    NCHW = "NCHW"
-    NHWC = "NHWC"
-
-
-class ValueRange(StrEnum):
-    """The range of pixel values the model takes and gives."""
-
-    UNIT = "0..1"
-    SIGNED = "-1..1"
-    BYTE = "0..255"
-
-
-class Channels(StrEnum):
-    """The channel order the model takes and gives."""
-
-    RGB = "RGB"
-    BGR = "BGR"
-
-
-@dataclass(frozen=True)
-class ModelSpec:
-    """The ``[model]`` table of an ONNX style: where the model is and what it expects."""
-
-    path: Path
-    layout: Layout = Layout.NCHW
-    range: ValueRange = ValueRange.SIGNED
-    channels: Channels = Channels.RGB
-    size_multiple: int = 1
-    scale: int = 1
-    #: Run images larger than this (px, each side) in overlapping tiles; 0 = never.
-    tile: int = 0
-    #: Pixels two neighbouring tiles share; their outputs are blended across it.
-    tile_overlap: int = 0
-
-
-@dataclass(frozen=True)
-class OperatorSpec:
-    """The ``[builtin]`` table: the operator's registry name and its parsed parameters."""
-
-    operator: str
-    params: Any
-
-
-@dataclass(frozen=True)
-class UpscalerSpec:
-    """The ``[upscaler]`` table: a built-in upscaler's name and its tiling."""
-
-    model: str
-    tile: int = 256
-    tile_overlap: int = 16
-
-
-@dataclass(frozen=True)
-class FaceSpec:
-    """``[pipeline] face``: crop to the main face before the model."""
-
-    required: bool = True
-    margin: float = 0.5
-    align: bool = False
-    detector: str = "auto"
-
-    def __post_init__(self) -> None:
-        if not 0 <= self.margin <= 4:
-            raise ValueError(f"margin must be between 0 and 4, got {self.margin!r}")
-        if self.detector not in ("auto", "yuface", "haar"):
-            raise ValueError(f"detector must be 'auto', 'yuface' or 'haar', got {self.detector!r}")
-
-
-@dataclass(frozen=True)
-class StepSpec:
-    """One entry of ``[pipeline] post``: a post-step registry name and its parameters."""
-
-    name: str
-    params: Mapping[str, Any] = field(default_factory=dict)
+__all__ = [
+    "Channels",
+    "FaceSpec",
+    "Kind",
+    "Layout",
+    "ModelSpec",
+    "OperatorSpec",
+    "PreviewSpec",
+    "StepSpec",
+    "Style",
+    "UpscalerSpec",
+    "ValueRange",
+]
 
 
 @dataclass(frozen=True)
 class Style:
-    """A style the service offers. Build it with :func:`pixserve.pipeline.load_bundle`."""
+    """A style the service offers. Build it with :func:`pixserve.pipeline.load_bundle`.
 
-    name: str
-    title: str
-    description: str
-    kind: Kind
-    fast: bool
-    max_side: int
+    Everything ``style.toml`` says is in ``manifest`` (its files resolved inside ``path``);
+    the properties below are short ways to it.
+    """
+
+    manifest: Manifest
+    #: The bundle folder.
     path: Path
     thumbnail: Path | None = None
-    model: ModelSpec | None = None
-    builtin: OperatorSpec | None = None
-    post: tuple[StepSpec, ...] = ()
-    upscaler: UpscalerSpec | None = None
-    face: FaceSpec | None = None
-    preview: PreviewSpec | None = None
+
+    @property
+    def name(self) -> str:
+        """The id used by the API."""
+        return self.manifest.name
+
+    @property
+    def title(self) -> str:
+        """Shown in the UI."""
+        return self.manifest.title
+
+    @property
+    def description(self) -> str:
+        """One sentence for the UI."""
+        return self.manifest.description
+
+    @property
+    def kind(self) -> Kind:
+        """What turns the image into the style."""
+        return self.manifest.kind
+
+    @property
+    def fast(self) -> bool:
+        """Cheap enough for the synchronous API."""
+        return self.manifest.fast
+
+    @property
+    def max_side(self) -> int:
+        """``[pipeline] max_side``."""
+        return self.manifest.pipeline.max_side
+
+    @property
+    def post(self) -> tuple[StepSpec, ...]:
+        """``[pipeline] post``."""
+        return self.manifest.pipeline.post
+
+    @property
+    def face(self) -> FaceSpec | None:
+        """``[pipeline] face``, or None without a face step."""
+        return self.manifest.pipeline.face
+
+    @property
+    def preview(self) -> PreviewSpec | None:
+        """``[preview]``, or None."""
+        return self.manifest.preview
+
+    @property
+    def model(self) -> ModelSpec | None:
+        """``[model]`` of a ``kind = "onnx"`` style, else None."""
+        return self.manifest.model if isinstance(self.manifest, OnnxManifest) else None
+
+    @property
+    def builtin(self) -> OperatorSpec | None:
+        """``[builtin]`` of a ``kind = "builtin"`` style, else None."""
+        return self.manifest.builtin if isinstance(self.manifest, BuiltinManifest) else None
+
+    @property
+    def upscaler(self) -> UpscalerSpec | None:
+        """``[upscaler]`` of a ``kind = "upscaler"`` style, else None."""
+        return self.manifest.upscaler if isinstance(self.manifest, UpscalerManifest) else None
 
     def info(self) -> dict[str, Any]:
         """The style as the HTTP catalog shows it (the web layer adds the thumbnail URL)."""

@@ -1,11 +1,15 @@
-"""Between pipeline images (RGB uint8, H×W×3) and a model's tensors, as its bundle declares."""
+"""Between pipeline images (RGB uint8, H×W×3) and a model's tensors, as its bundle declares.
+
+Any :class:`~pixserve.core.tensor_io.TensorIO` will do: a bundle's ``ModelSpec``, or a
+loaded checkpoint's ``ModelIO`` when an import verifies its export.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
 from pixserve.core.errors import ModelError
-from pixserve.pipeline.style import Channels, Layout, ModelSpec, ValueRange
+from pixserve.core.tensor_io import Channels, Layout, TensorIO, ValueRange
 
 # value = pixel * scale + offset, pixel in 0..255
 _AFFINE: dict[ValueRange, tuple[float, float]] = {
@@ -15,7 +19,7 @@ _AFFINE: dict[ValueRange, tuple[float, float]] = {
 }
 
 
-def to_tensor(rgb: np.ndarray, spec: ModelSpec) -> np.ndarray:
+def to_tensor(rgb: np.ndarray, spec: TensorIO) -> np.ndarray:
     """A float32 batch of one: channel order, value range, reflect padding, then layout."""
     pixels = rgb[..., ::-1] if spec.channels is Channels.BGR else rgb
     scale, offset = _AFFINE[spec.range]
@@ -31,7 +35,7 @@ def to_tensor(rgb: np.ndarray, spec: ModelSpec) -> np.ndarray:
     return np.ascontiguousarray(x[None])  # (1, ...)
 
 
-def from_tensor(output: np.ndarray, spec: ModelSpec, input_shape: tuple[int, ...]) -> np.ndarray:
+def from_tensor(output: np.ndarray, spec: TensorIO, input_shape: tuple[int, ...]) -> np.ndarray:
     """Undo :func:`to_tensor` on the model's output: an RGB uint8 image of input size × scale.
 
     Raises :class:`ModelError` when the output does not have the shape the bundle promised.
@@ -40,7 +44,7 @@ def from_tensor(output: np.ndarray, spec: ModelSpec, input_shape: tuple[int, ...
     return np.ascontiguousarray(np.clip(np.rint(pixels), 0, 255).astype(np.uint8))
 
 
-def output_pixels(output: np.ndarray, spec: ModelSpec, input_shape: tuple[int, ...]) -> np.ndarray:
+def output_pixels(output: np.ndarray, spec: TensorIO, input_shape: tuple[int, ...]) -> np.ndarray:
     """The model's output as float RGB pixel values (0..255 scale, not clipped), input × scale.
 
     Tiling blends these before rounding. Raises :class:`ModelError` for a wrong shape.

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from pixserve.inference import Engine
-from pixserve.pipeline.style import ModelSpec
+from pixserve.pipeline.model_spec import ModelSpec
 from pixserve.pipeline.tensor import from_tensor, output_pixels, to_tensor
 
 

@@ -22,8 +22,9 @@ import onnx
 
 from pixserve.core.errors import BundleError
 from pixserve.core.settings import get_settings
+from pixserve.core.tensor_io import ValueRange
 from pixserve.inference.ncnn_convert import convert
-from pixserve.pipeline.style import ModelSpec, ValueRange
+from pixserve.pipeline.model_spec import ModelSpec
 
 #: Bump when the converter's output changes, so cached files are rebuilt.
 CONVERTER_REVISION = 1

@@ -18,13 +18,13 @@ import torch
 from click.testing import CliRunner
 from torch import nn
 
+from pixserve.bundling.probe import probe_rgb
 from pixserve.cli.main import cli
 from pixserve.inference import EngineCache
 from pixserve.models import animegan2, resnet_generator, rrdbnet, srvgg, transformer_net
 from pixserve.models import unet_generator as unet
 from pixserve.pipeline import build_pipeline, load_bundle
 from pixserve.pipeline.tensor import from_tensor, to_tensor
-from pixserve.training.probe import probe_rgb
 
 SPAN = {"0..1": 1.0, "-1..1": 2.0, "0..255": 255.0}
 H, W = 257, 301  # odd on purpose
@@ -77,7 +77,8 @@ def check_served(bundle: Path, forward: Callable[[torch.Tensor], torch.Tensor]) 
     assert np.max(np.abs(got - expected)) <= 1e-4 * SPAN[spec.range.value]
     # Tiling (declared for upscalers) is checked in tests/unit/pipeline/test_tiling.py;
     # here the whole image goes through at once, as PyTorch sees it.
-    untiled = replace(style, model=replace(spec, tile=0))
+    manifest = style.manifest.model_copy(update={"model": spec.model_copy(update={"tile": 0})})
+    untiled = replace(style, manifest=manifest)
     served = build_pipeline(untiled, engines).run(rgb)
     assert served.shape == (H * spec.scale, W * spec.scale, 3)
     reference = from_tensor(expected, spec, rgb.shape)

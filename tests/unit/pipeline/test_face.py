@@ -101,9 +101,9 @@ def test_align_levels_the_eyes() -> None:
     ("face", "message"),
     [
         ('"yes"', "must be true, false or a table"),
-        ("{ margin = 9 }", "margin must be between 0 and 4"),
-        ('{ detector = "dlib" }', "detector must be"),
-        ("{ size = 3 }", "unknown key"),
+        ("{ margin = 9 }", r"\[pipeline.face\] margin: must be a number from 0 to 4, got 9"),
+        ('{ detector = "dlib" }', "detector: must be one of 'auto', 'yuface', 'haar', got 'dlib'"),
+        ("{ size = 3 }", r"\[pipeline.face\] size: unknown key"),
     ],
 )
 def test_bad_face_tables(tmp_path: Path, face: str, message: str) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -11,10 +10,10 @@ import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
+from pixserve.bundling.probe import probe_rgb
 from pixserve.inference import OnnxEngine
 from pixserve.pipeline.style import ModelSpec, ValueRange
 from pixserve.pipeline.tiling import blend_weights, run_model, tile_starts
-from pixserve.training.probe import probe_rgb
 
 
 def local_upscaler(path: Path, *, scale: int, layers: int = 4, seed: int = 0) -> Path:
@@ -69,7 +68,7 @@ def test_tiled_matches_untiled_away_from_borders(tmp_path: Path, scale: int) -> 
     engine = OnnxEngine(path)
     spec = ModelSpec(path=path, range=ValueRange.UNIT, scale=scale, tile=64, tile_overlap=24)
     rgb = probe_rgb(157, 203, seed=1)
-    whole = run_model(engine, replace(spec, tile=0), rgb)
+    whole = run_model(engine, spec.model_copy(update={"tile": 0}), rgb)
     tiled = run_model(engine, spec, rgb)
     assert tiled.shape == whole.shape == (157 * scale, 203 * scale, 3)
     # Receptive radius 4 px < a quarter of the overlap: tile borders never reach the result.

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from pixserve.inference import Engine
+from pixserve.pipeline.model_spec import ModelSpec
 from pixserve.pipeline.steps.base import Frame
-from pixserve.pipeline.style import ModelSpec
 from pixserve.pipeline.tiling import run_model
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import ClassVar
 
 from pixserve.inference import Engine, EngineCache
+from pixserve.pipeline.model_spec import ModelSpec
 from pixserve.pipeline.steps.base import Frame, Step
-from pixserve.pipeline.style import ModelSpec
 from pixserve.pipeline.tiling import run_model
 from pixserve.pipeline.upscalers import UPSCALERS, get_upscaler, model_spec
 
@@ -28,7 +28,8 @@ class UpscaleModelStep:
 
     def tiled(self, tile: int, overlap: int) -> UpscaleModelStep:
         """The same step with other tiling."""
-        return replace(self, spec=replace(self.spec, tile=tile, tile_overlap=overlap))
+        spec = self.spec.model_copy(update={"tile": tile, "tile_overlap": overlap})
+        return replace(self, spec=spec)
 
 
 def upscale_model_step(

@@ -14,26 +14,16 @@ from pathlib import Path
 import numpy as np
 import onnx
 
+from pixserve.bundling.probe import probe_rgb, round_up
+from pixserve.bundling.writer import onnx_manifest, write_bundle
 from pixserve.core.errors import CheckpointError, ExportMismatch, ModelError
+from pixserve.core.tensor_io import Layout, TensorIO
 from pixserve.inference import OnnxEngine
-from pixserve.pipeline.style import Channels, Layout, ModelSpec, Style, ValueRange
+from pixserve.pipeline import Style
 from pixserve.pipeline.tensor import from_tensor, to_tensor
-from pixserve.training.bundle_writer import BundleSpec, check_name, write_bundle
-from pixserve.training.probe import probe_rgb, round_up
 
 #: The ONNX model zoo's fast neural style files: input ``input1``, RGB 0..255.
 ZOO_STYLE_INPUT = "input1"
-
-
-@dataclass(frozen=True)
-class OnnxIO:
-    """The declared convention (the ``[model]`` keys of the bundle)."""
-
-    range: str
-    layout: str = "NCHW"
-    channels: str = "RGB"
-    size_multiple: int = 1
-    scale: int = 1
 
 
 @dataclass
@@ -44,6 +34,8 @@ class OnnxImportResult:
     input_name: str
     made_dynamic: bool
     probe_shape: tuple[int, int]
+    #: Why the bundle has no thumbnail, if it has none.
+    thumbnail_skipped: str | None = None
 
 
 def input_name(path: Path) -> str:
@@ -55,41 +47,45 @@ def input_name(path: Path) -> str:
 def import_onnx(
     path: Path,
     root: Path,
-    io: OnnxIO,
+    io: TensorIO,
     *,
     name: str,
     title: str | None = None,
     description: str | None = None,
-    tile: int = 0,
-    tile_overlap: int = 0,
-    max_side: int = 1024,
+    tile: int | None = None,
+    tile_overlap: int | None = None,
+    max_side: int | None = None,
     force: bool = False,
+    sample: np.ndarray | None = None,
 ) -> OnnxImportResult:
-    """Check ``path`` runs with the declared convention at a probe size, write the bundle."""
-    check_name(name)
+    """Check ``path`` runs with the declared convention ``io`` at a probe size, write the
+    bundle ``root/name`` with a thumbnail rendered from ``sample`` (see
+    :func:`~pixserve.bundling.writer.write_bundle`). Keys left None take the format's
+    defaults (no tiles, ``max_side`` 1024)."""
+    manifest = onnx_manifest(
+        io,
+        name=name,
+        title=title,
+        description=description or f"Imported ONNX model ({path.name}).",
+        max_side=max_side,
+        tile=tile,
+        tile_overlap=tile_overlap,
+    )
     model = _load(path)
     inputs = _graph_inputs(model)
     if len(inputs) != 1:
         names = ", ".join(i.name for i in inputs)
         raise CheckpointError(f"{path}: the model must have one input, has {len(inputs)} ({names})")
-    made_dynamic = _make_dynamic(model, Layout(io.layout))
-    spec_args = {
-        "range": ValueRange(io.range),
-        "layout": Layout(io.layout),
-        "channels": Channels(io.channels),
-        "size_multiple": io.size_multiple,
-        "scale": io.scale,
-    }
+    made_dynamic = _make_dynamic(model, io.layout)
+    m = io.size_multiple
     with tempfile.TemporaryDirectory(prefix="pixserve-import-") as tmp:
         staged = Path(tmp) / "model.onnx"
         onnx.save(model, str(staged))
-        spec = ModelSpec(path=staged, **spec_args)  # type: ignore[arg-type]
-        m = io.size_multiple
         h, w = round_up(56, m), round_up(72, m) + m
         probe = probe_rgb(h, w)
         try:
-            output = OnnxEngine(staged).run(to_tensor(probe, spec))
-            from_tensor(output, spec, probe.shape)
+            output = OnnxEngine(staged).run(to_tensor(probe, io))
+            from_tensor(output, io, probe.shape)
         except ModelError as exc:
             raise ExportMismatch(
                 f"{path.name} does not run on a {w}×{h} probe with the declared I/O "
@@ -97,26 +93,17 @@ def import_onnx(
             ) from exc
         if not np.all(np.isfinite(output)):
             raise ExportMismatch(f"{path.name} gives non-finite values on the probe image")
-        bundle = BundleSpec(
-            name=name,
-            title=title or name.replace("-", " ").capitalize(),
-            description=description or f"Imported ONNX model ({path.name}).",
-            range=io.range,
-            layout=io.layout,
-            channels=io.channels,
-            size_multiple=m,
-            scale=io.scale,
-            tile=round_up(tile, m) if tile else 0,
-            tile_overlap=tile_overlap,
-            max_side=max_side,
-            config={
-                "family": "onnx",
-                "source": {"file": path.name, "input": inputs[0].name},
-                "made_dynamic": made_dynamic,
-            },
+        config = {
+            "family": "onnx",
+            "source": {"file": path.name, "input": inputs[0].name},
+            "made_dynamic": made_dynamic,
+        }
+        written = write_bundle(
+            root, manifest, model=staged, config=config, sample=sample, force=force
         )
-        style = write_bundle(root, bundle, staged, force=force)
-    return OnnxImportResult(style, inputs[0].name, made_dynamic, (h, w))
+    return OnnxImportResult(
+        written.style, inputs[0].name, made_dynamic, (h, w), written.thumbnail_skipped
+    )
 
 
 def _load(path: Path) -> onnx.ModelProto:

@@ -1,0 +1,153 @@
+"""The manifest models: one definition that the reader checks and the writer writes."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from pixserve.core.errors import BundleError
+from pixserve.pipeline import (
+    BuiltinManifest,
+    Kind,
+    OnnxManifest,
+    UpscalerManifest,
+    load_bundle,
+    manifest_toml,
+    read_manifest,
+)
+from pixserve.pipeline.manifest import FaceSpec, OperatorSpec, PipelineSpec, StepSpec
+from pixserve.pipeline.manifest_errors import problems
+from pixserve.pipeline.operators import PencilParams
+from tests.unit.pipeline.bundles import builtin_toml, write_bundle
+
+BUILTIN = {
+    "name": "sketchy",
+    "title": "Sketchy",
+    "description": "Pencil.",
+    "kind": "builtin",
+    "fast": True,
+    "builtin": {"operator": "pencil", "params": {"color": True, "lines": 2}},
+    "pipeline": {
+        "max_side": 640,
+        "post": ["sharpen", {"step": "sharpen", "amount": 0.3}],
+        "face": {"required": False, "detector": "haar"},
+    },
+    "preview": {"max_side": 300, "watermark": "shop", "opacity": 0.5},
+}
+ONNX = {
+    "name": "neg",
+    "kind": "onnx",
+    "model": {
+        "range": "-1..1",
+        "layout": "NHWC",
+        "size_multiple": 8,
+        "tile": 64,
+        "tile_overlap": 8,
+    },
+}
+UPSCALER = {"name": "big", "kind": "upscaler", "upscaler": {"model": "waifu2x-anime-2x"}}
+
+
+@pytest.mark.parametrize(
+    ("data", "variant"),
+    [(BUILTIN, BuiltinManifest), (ONNX, OnnxManifest), (UPSCALER, UpscalerManifest)],
+)
+def test_written_text_reads_back_the_same(data: dict, variant: type) -> None:
+    manifest = read_manifest(data)
+    assert type(manifest) is variant
+    text = manifest_toml(manifest)
+    assert read_manifest(tomllib.loads(text)) == manifest
+
+
+def test_defaults_live_in_the_models() -> None:
+    manifest = read_manifest(ONNX)
+    assert isinstance(manifest, OnnxManifest)
+    assert (manifest.title, manifest.description, manifest.fast) == ("Neg", "", False)
+    assert manifest.model.path == Path("model.onnx") and manifest.model.scale == 1
+    assert manifest.pipeline == PipelineSpec(max_side=1024, post=(), face=None)
+    assert read_manifest(UPSCALER).upscaler.tile == 256  # type: ignore[union-attr]
+
+
+def test_face_true_is_the_default_table() -> None:
+    manifest = read_manifest({**UPSCALER, "pipeline": {"face": True}})
+    assert manifest.pipeline.face == FaceSpec()
+    assert read_manifest({**UPSCALER, "pipeline": {"face": False}}).pipeline.face is None
+
+
+def test_parsed_operator_params_are_written_back_as_a_table() -> None:
+    manifest = read_manifest(BUILTIN)
+    assert isinstance(manifest, BuiltinManifest)
+    assert manifest.builtin.params == PencilParams(color=True, lines=2.0)
+    written = tomllib.loads(manifest_toml(manifest))
+    assert written["builtin"]["params"]["color"] is True
+    assert written["pipeline"]["post"] == ["sharpen", {"step": "sharpen", "amount": 0.3}]
+
+
+def test_built_in_code_like_read_from_toml() -> None:
+    manifest = BuiltinManifest(
+        name="sketchy",
+        builtin=OperatorSpec(operator="pencil"),
+        pipeline=PipelineSpec(post=(StepSpec(name="sharpen"),)),
+    )
+    assert manifest.kind is Kind.BUILTIN and manifest.title == "Sketchy"
+    assert read_manifest(tomllib.loads(manifest_toml(manifest))) == manifest
+
+
+@pytest.mark.parametrize(
+    ("data", "line"),
+    [
+        ({**ONNX, "model": {"range": "0..1", "scale": "2"}}, "[model] scale: must be an integer"),
+        ({**ONNX, "fast": 1}, "fast: must be true or false, got 1"),
+        ({**ONNX, "model": {"range": "0..1", "path": "x.onnx"}}, "[model] path: unknown key"),
+        ({**UPSCALER, "pipeline": {"max_side": True}}, "[pipeline] max_side: must be an integer"),
+        ({**UPSCALER, "title": 5}, "title: must be a string, got 5"),
+        ({**UPSCALER, "upscaler": {"model": "waifu2x-anime-2x", "tile": 8}}, "[upscaler] tile"),
+        ({**UPSCALER, "model": {"range": "0..1"}}, 'only a kind = "onnx" style has a [model]'),
+        ({**ONNX, "upscaler": {"model": "x"}}, 'only a kind = "upscaler" style has'),
+        ({"name": "x", "kind": "onnx"}, "[model] range: missing (one of '0..1', '-1..1'"),
+        ({"name": "x", "kind": 3}, "kind: must be one of 'builtin', 'onnx', 'upscaler', got 3"),
+    ],
+)
+def test_problems_name_the_table_and_key(data: dict, line: str) -> None:
+    with pytest.raises(ValidationError) as info:
+        read_manifest(data)
+    assert any(line in problem for problem in problems(info.value)), problems(info.value)
+
+
+def test_every_problem_is_reported_once() -> None:
+    data = {**UPSCALER, "fast": "yes", "colour": 1, "pipeline": {"max_side": 0, "size": 2}}
+    with pytest.raises(ValidationError) as info:
+        read_manifest(data)
+    lines = problems(info.value)
+    assert len(lines) == len(set(lines)) == 4
+    assert lines[0] == "fast: must be true or false, got 'yes'"
+
+
+def test_problems_of_a_manifest_built_in_code() -> None:
+    with pytest.raises(ValidationError) as info:
+        OnnxManifest.model_validate({"name": "x", "model": {"range": "0..1", "tile": 20}})
+    assert problems(info.value, OnnxManifest) == [
+        "[model] tile: must be 0 or ≥ 32 and a multiple of size_multiple, got 20"
+    ]
+
+
+def test_bundle_error_names_the_file_and_every_problem(tmp_path: Path) -> None:
+    toml = builtin_toml("x", extra="fast = 1\ncolour = 3")
+    bundle = write_bundle(tmp_path, "b", toml)
+    with pytest.raises(BundleError) as info:
+        load_bundle(bundle)
+    assert info.value.message.startswith(f"{bundle / 'style.toml'}: ")
+    assert "fast: must be true or false, got 1" in info.value.message
+    assert "; colour: unknown key (allowed: builtin, description," in info.value.message
+
+
+def test_loaded_paths_are_written_relative_to_the_bundle(tmp_path: Path) -> None:
+    bundle = write_bundle(tmp_path, "neg", 'name = "neg"\nkind = "onnx"\n[model]\nrange = "0..1"\n')
+    (bundle / "model.onnx").write_bytes(b"not read here")
+    style = load_bundle(bundle)
+    assert style.model is not None and style.model.path == (bundle / "model.onnx").resolve()
+    text = manifest_toml(style.manifest, bundle=bundle)
+    assert tomllib.loads(text)["model"]["file"] == "model.onnx"
