@@ -32,6 +32,7 @@ translates, and the HTTP status it maps to. A subclass's docstring is its defaul
     │   ├── UnknownArchitecture        unknown_architecture 422
     │   ├── CheckpointMismatch         checkpoint_mismatch 422
     │   └── ExportMismatch             export_mismatch     422
+    ├── DatasetError                   invalid_dataset     422
     └── BlobNotFound                   blob_not_found      404
 """
 
@@ -234,6 +235,13 @@ class ExportMismatch(CheckpointError):
     """The exported ONNX model does not reproduce the PyTorch model within tolerance."""
 
     code = "export_mismatch"
+
+
+class DatasetError(PixserveError):
+    """This folder is not a dataset pixserve can read."""
+
+    code = "invalid_dataset"
+    http_status = 422
 
 
 class BlobNotFound(PixserveError):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -30,18 +31,29 @@ class FaceStep:
 
     def __call__(self, frame: Frame) -> Frame:
         """Return the face crop (or the frame itself when no face is needed)."""
-        faces = self.detector.detect(frame.pixels)
-        if not faces:
+        face = main_face(self.detector.detect(frame.pixels))
+        if face is None:
             if self.required:
                 raise NoFaceFound()
             return frame
-        face = max(faces, key=lambda f: (f.area, f.score))
-        pixels = frame.pixels
-        if self.align and face.eyes is not None:
-            pixels, face = _level_eyes(pixels, face)
-        x, y, w, h = _square_box(face, self.margin, pixels.shape[1], pixels.shape[0])
-        crop = np.ascontiguousarray(pixels[y : y + h, x : x + w])
+        crop = crop_face(frame.pixels, face, margin=self.margin, align=self.align)
+        h, w = crop.shape[:2]
         return Frame(pixels=crop, source_shape=(h, w), crop=frame.crop)
+
+
+def main_face(faces: Sequence[Face]) -> Face | None:
+    """The largest of ``faces`` (the most confident among equals); None when there is none."""
+    return max(faces, key=lambda f: (f.area, f.score), default=None)
+
+
+def crop_face(pixels: np.ndarray, face: Face, *, margin: float, align: bool) -> np.ndarray:
+    """The square around ``face`` plus ``margin`` × the face size on every side, moved or
+    shrunk to stay inside ``pixels``. With ``align`` and eye landmarks, the image is first
+    rotated about the eyes so they are level. Returns a C-contiguous (S, S, 3) copy."""
+    if align and face.eyes is not None:
+        pixels, face = _level_eyes(pixels, face)
+    x, y, w, h = _square_box(face, margin, pixels.shape[1], pixels.shape[0])
+    return np.ascontiguousarray(pixels[y : y + h, x : x + w])
 
 
 def _square_box(face: Face, margin: float, width: int, height: int) -> tuple[int, int, int, int]:
