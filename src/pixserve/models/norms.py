@@ -26,7 +26,8 @@ class PinnedBatchNorm2d(nn.BatchNorm2d):
     ``stats="image"``: what a train-mode ``BatchNorm2d`` computes for a batch of one image
     (biased variance over H×W, then the affine weight and bias); running statistics are
     loaded but unused, exactly as in the original at test time. ``stats="running"``: the
-    usual eval-mode layer.
+    usual eval-mode layer. In train mode (``pixserve train``) it is a plain ``BatchNorm2d``:
+    statistics over the whole batch, running statistics updated.
     """
 
     def __init__(self, channels: int, stats: BatchStats = "image") -> None:
@@ -34,6 +35,8 @@ class PinnedBatchNorm2d(nn.BatchNorm2d):
         self.stats = stats
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # (N, C, H, W)
+        if self.training:
+            return super().forward(x)
         if self.stats == "running":
             return F.batch_norm(
                 x, self.running_mean, self.running_var, self.weight, self.bias, False, 0.0, self.eps

@@ -116,6 +116,15 @@ class UnetGenerator(nn.Module):
         return self.model(x)  # (N, 3, H, W) in −1..1
 
 
+def levels_for_size(size: int) -> int:
+    """pix2pix's usual depth for training at ``size``: 8 (``unet_256``) when ``size`` is a
+    multiple of 256, else the deepest of 7…5 that divides it (5 if none does)."""
+    levels = 8
+    while levels > 5 and size % 2**levels:
+        levels -= 1
+    return levels
+
+
 def config_from_state_dict(
     state: StateDict, *, batch_stats: BatchStats = "image", use_dropout: bool = True
 ) -> UnetGeneratorConfig:
