@@ -1,6 +1,21 @@
-"""Making models into styles: export to ONNX, verification, bundle writing.
+"""Making models: dataset preparation, the shared training loop and its trainers.
 
-``export`` needs torch (the ``train`` extra) and imports it; ``bundle_writer`` and
-``onnx_import`` do not, so importing an ONNX file works on a serving-only install.
-Nothing here is imported by the server.
+==================  ==========================================================  =====
+module              holds                                                       torch
+==================  ==========================================================  =====
+``layout``          the on-disk dataset layouts, found and checked              no
+``prep``            ``pixserve dataset faces|sketch|pairs|split``               no
+``run``             the run folder and its ``RunConfig`` (``config.json``)      no
+``data``            datasets, augmentation, the epoch sampler                   yes
+``trainer``         the ``Trainer`` contract an architecture implements         yes
+``loop``            the loop: epochs, schedule, logs, samples, checkpoints,     yes
+                    exact resume
+``pix2pix`` …       the trainers; ``registry.TRAINERS`` lists them              yes
+``precision``       bf16 where the hardware does it natively, else fp32         yes
+``distributed``     one device, or one process per device under ``torchrun``    yes
+``bench``           ``pixserve bench train``                                    yes
+==================  ==========================================================  =====
+
+Nothing here is imported by the server; ``pixserve export`` (in ``bundling``) turns a run
+into a style bundle.
 """

@@ -1,0 +1,58 @@
+"""Starting (or resuming) a run: seed, join the process group, pick precision, build, loop."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+
+from pixserve.core.errors import InvalidRequest
+from pixserve.training.distributed import join
+from pixserve.training.loop import Loop, LoopResult, seed_everything
+from pixserve.training.precision import resolve_precision
+from pixserve.training.registry import TRAINERS
+from pixserve.training.run import RunConfig, RunFolder
+
+
+@dataclass
+class Session:
+    """One ``pixserve train`` invocation's choices, besides the run's config."""
+
+    resume: bool = False
+    stop_after: int | None = None
+    progress: bool = True
+
+
+def train(
+    config: RunConfig,
+    run: RunFolder,
+    session: Session,
+    *,
+    echo: Callable[[str], None] = print,
+) -> LoopResult:
+    """Train ``config`` into ``run`` (a new run, or a resumed one) and return where it ended.
+
+    Every process of a ``torchrun`` group calls this; only rank 0 writes ``run``.
+    """
+    arch = TRAINERS.get(config.arch)
+    if arch is None:
+        raise InvalidRequest(f"unknown architecture {config.arch!r} (known: {', '.join(TRAINERS)})")
+    cluster = join(config.loop.device)
+    try:
+        seed_everything(config.loop.seed)
+        precision = resolve_precision(config.loop.precision, cluster.device)
+        if cluster.is_main:
+            run.save_config(config)
+        trainer = arch.trainer(config, cluster, precision)
+        say = echo if cluster.is_main else (lambda _: None)
+        threads = torch.get_num_threads() if cluster.device.type == "cpu" else None
+        where = f"{cluster.device}" + (f", {threads} threads" if threads else "")
+        procs = f" × {cluster.world_size} processes" if cluster.distributed else ""
+        say(f"{config.arch}: {where}{procs}; precision {precision.name} ({precision.reason})")
+        loop = Loop(
+            trainer, run, progress=session.progress, stop_after=session.stop_after, echo=say
+        )
+        return loop.run(resume=session.resume)
+    finally:
+        cluster.close()
