@@ -7,7 +7,7 @@ import logging
 import click
 
 import pixserve
-from pixserve.cli import bench, dataset, db, import_, run, serve, styles, train, worker
+from pixserve.cli import bench, dataset, db, export, import_, run, serve, styles, train, worker
 from pixserve.cli.cleanup import cleanup
 from pixserve.cli.reconcile import reconcile
 
@@ -26,7 +26,7 @@ def cli(verbose: bool) -> None:
 for command in (serve.serve, worker.worker, run.run, styles.styles, db.db, import_.import_):
     cli.add_command(command)
 
-for command in (cleanup, reconcile, dataset.dataset, train.train, bench.bench):
+for command in (cleanup, reconcile, dataset.dataset, train.train, export.export, bench.bench):
     cli.add_command(command)
 
 
