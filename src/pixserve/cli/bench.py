@@ -62,7 +62,7 @@ def train(
     for r in results:
         click.echo(
             f"{r.precision:<10} {r.steps_per_second:>8.3g} {r.seconds_per_step:>8.3g} "
-            f"{r.seconds_per_epoch(images):>10.4g}"
+            f"{r.seconds_per_epoch(images):>10.0f}"
         )
     if len(results) > 1:
         base = results[0].seconds_per_step

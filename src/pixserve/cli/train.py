@@ -28,23 +28,50 @@ def _loop_options(func: _FuncT) -> _FuncT:
     options = [
         click.option("--out", "out", type=click.Path(path_type=Path), help="The run folder."),
         click.option("--resume", type=click.Path(path_type=Path), help="Continue this run."),
-        click.option("--epochs", type=click.IntRange(1), help="Total epochs of the run."),
+        click.option(
+            "--epochs",
+            type=click.IntRange(1),
+            help="Total epochs of the run (default: 200; fast-style 2).",
+        ),
         click.option(
             "--decay-epochs",
             type=click.IntRange(0),
-            help="The last N epochs decay the learning rate linearly to 0.",
+            help="The last N epochs decay the learning rate linearly to 0 "
+            "(default: half of --epochs; fast-style 0).",
         ),
-        click.option("--stop-after", type=click.IntRange(1), help="Stop after N epochs now."),
-        click.option("--batch-size", type=click.IntRange(1)),
-        click.option("--lr", type=click.FloatRange(0, min_open=True), help="Learning rate."),
-        click.option("--size", type=click.IntRange(16), help="Training crop, px (square)."),
-        click.option("--load-size", type=click.IntRange(16), help="Resize before the crop."),
-        click.option("--flip/--no-flip", default=None, help="Random horizontal flips."),
+        click.option(
+            "--stop-after",
+            type=click.IntRange(1),
+            help="Stop (resumably) after N epochs in this session.",
+        ),
+        click.option("--batch-size", type=click.IntRange(1), help="Default: 1; fast-style 4."),
+        click.option(
+            "--lr",
+            type=click.FloatRange(0, min_open=True),
+            help="Learning rate (default: 2e-4; fast-style 1e-3).",
+        ),
+        click.option("--size", type=click.IntRange(16), help="Training square, px (default 256)."),
+        click.option(
+            "--load-size",
+            type=click.IntRange(16),
+            help="Resize to this, then crop --size at random (default: --size × 286/256; "
+            "fast-style: centre square of --size).",
+        ),
+        click.option(
+            "--flip/--no-flip",
+            default=None,
+            help="Random mirror images (default: on; fast-style off).",
+        ),
         click.option("--seed", type=int, default=0, show_default=True),
         click.option("--save-every", type=click.IntRange(1), default=5, show_default=True),
         click.option("--log-every", type=click.IntRange(1), default=50, show_default=True),
         click.option("--samples", type=click.IntRange(1, 16), default=4, show_default=True),
-        click.option("--workers", type=click.IntRange(0), default=None, help="Loader processes."),
+        click.option(
+            "--workers",
+            type=click.IntRange(0),
+            default=None,
+            help="Image-loading processes (default 0: in the training process).",
+        ),
         click.option(
             "--precision",
             type=click.Choice(["auto", "fp32", "bf16"]),

@@ -101,6 +101,8 @@ class Loop:
         self._stop = threading.Event()
         self.log = LossLog(run.losses_csv, trainer.loss_names)
         cfg = trainer.config.loop
+        self._steps_per_epoch = 1
+        self._last_means: dict[str, float] = {}
         self.schedulers = {
             name: LambdaLR(opt, linear_decay(cfg.epochs, cfg.decay_epochs))
             for name, opt in trainer.optimizers.items()
@@ -133,60 +135,69 @@ class Loop:
             self.echo(f"the run has done all {cfg.epochs} epochs; pass --epochs to train longer")
             return LoopResult(pos.epoch, pos.step, False, pos.seconds, self._main)
         started = time.monotonic()
-        steps_per_epoch = math.ceil(sampler.share() / cfg.batch_size)
+        self._steps_per_epoch = math.ceil(sampler.share() / cfg.batch_size)
         first_epoch = pos.epoch
-        window: dict[str, float] = {}
-        window_steps = 0
-
         with self._catch_interrupt():
             while pos.epoch < cfg.epochs:
                 if self.stop_after is not None and pos.epoch - first_epoch >= self.stop_after:
                     return self._stopped(pos, started)
                 data.train.set_epoch(pos.epoch)
                 sampler.set_epoch(pos.epoch, skip=pos.iteration * cfg.batch_size)
-                for net in trainer.nets.values():
-                    net.train()
-                epoch_started = time.monotonic()
-                bar = tqdm(
-                    total=steps_per_epoch,
-                    initial=pos.iteration,
-                    desc=f"epoch {pos.epoch + 1}/{cfg.epochs}",
-                    unit="it",
-                    dynamic_ncols=True,
-                    disable=not (self.progress and cluster.is_main),
-                    leave=False,
-                )
-                with bar:
-                    for batch in loader:
-                        losses = trainer.train_step(trainer.to_device(batch))
-                        pos.iteration += 1
-                        pos.step += 1
-                        for k, v in losses.items():
-                            window[k] = window.get(k, 0.0) + v
-                        window_steps += 1
-                        bar.update(1)
-                        if pos.step % cfg.log_every == 0 or pos.iteration == steps_per_epoch:
-                            means = cluster.mean({k: v / window_steps for k, v in window.items()})
-                            self._log_row(pos, means, steps_per_epoch, started)
-                            bar.set_postfix_str(_short(means), refresh=False)
-                            window, window_steps = {}, 0
-                        if pos.iteration < steps_per_epoch and self._stopping():
-                            bar.close()
-                            return self._stopped(pos, started)
+                epoch_started, resumed_at = time.monotonic(), pos.iteration
+                if not self._train_epoch(loader, pos, started):
+                    return self._stopped(pos, started)
                 for scheduler in self.schedulers.values():
                     scheduler.step()
                 pos.epoch += 1
                 pos.iteration = 0
-                self._end_of_epoch(data.samples, pos, started, time.monotonic() - epoch_started)
+                took = time.monotonic() - epoch_started
+                self._end_of_epoch(
+                    data.samples, pos, started, took, self._steps_per_epoch - resumed_at
+                )
                 if pos.epoch < cfg.epochs and self._stopping():
                     return self._stopped(pos, started)
         seconds = pos.seconds + time.monotonic() - started
         return LoopResult(pos.epoch, pos.step, False, seconds, self._main)
 
+    def _train_epoch(self, loader: DataLoader[Any], pos: _Position, started: float) -> bool:
+        """The rest of the current epoch; False when a stop was asked for before its end."""
+        trainer, cfg = self.trainer, self.trainer.config.loop
+        for net in trainer.nets.values():
+            net.train()
+        window: dict[str, float] = {}
+        window_steps = 0
+        bar = tqdm(
+            total=self._steps_per_epoch,
+            initial=pos.iteration,
+            desc=f"epoch {pos.epoch + 1}/{cfg.epochs}",
+            unit="it",
+            dynamic_ncols=True,
+            disable=not (self.progress and trainer.cluster.is_main),
+            leave=False,
+        )
+        with bar:
+            for batch in loader:
+                losses = trainer.train_step(trainer.to_device(batch))
+                pos.iteration += 1
+                pos.step += 1
+                for k, v in losses.items():
+                    window[k] = window.get(k, 0.0) + v
+                window_steps += 1
+                bar.update(1)
+                if pos.step % cfg.log_every == 0 or pos.iteration == self._steps_per_epoch:
+                    means = trainer.cluster.mean({k: v / window_steps for k, v in window.items()})
+                    self._log_row(pos, means, started)
+                    self._last_means = means
+                    bar.set_postfix_str(_short(means), refresh=False)
+                    window, window_steps = {}, 0
+                if pos.iteration < self._steps_per_epoch and self._stopping():
+                    return False
+        return True
+
     # -- per epoch ----------------------------------------------------------------------------
 
     def _end_of_epoch(
-        self, samples: dict[str, Any], pos: _Position, started: float, took: float
+        self, samples: dict[str, Any], pos: _Position, started: float, took: float, steps: int
     ) -> None:
         trainer, cfg, run = self.trainer, self.trainer.config.loop, self.run_folder
         if trainer.cluster.is_main:
@@ -198,12 +209,11 @@ class Loop:
             keep = pos.epoch % cfg.save_every == 0 or pos.epoch == cfg.epochs
             self._save_nets(pos.epoch if keep else None)
         self._save_state(pos, started)
-        last = self.log.rows()[-1] if trainer.cluster.is_main and self.log.rows() else {}
-        left = (cfg.epochs - pos.epoch) * took
+        # The time left from this session's pace (a resumed epoch ran only part of its steps).
+        left = (cfg.epochs - pos.epoch) * self._steps_per_epoch * took / max(steps, 1)
         eta = f", about {_duration(left)} left" if pos.epoch < cfg.epochs else ""
         self.echo(
-            f"epoch {pos.epoch}/{cfg.epochs} in {_duration(took)}: "
-            f"{_short({k: last[k] for k in trainer.loss_names if k in last})}{eta}"
+            f"epoch {pos.epoch}/{cfg.epochs} in {_duration(took)}: {_short(self._last_means)}{eta}"
         )
 
     def _save_samples(self, samples: dict[str, Any], pos: _Position, path: Any) -> None:
@@ -219,15 +229,13 @@ class Loop:
         )
         save_grid(grid, path, caption)
 
-    def _log_row(
-        self, pos: _Position, means: dict[str, float], steps_per_epoch: int, started: float
-    ) -> None:
+    def _log_row(self, pos: _Position, means: dict[str, float], started: float) -> None:
         if not self.trainer.cluster.is_main:
             return
         cfg = self.trainer.config.loop
         first = next(iter(self.trainer.optimizers.values()))
         row = {
-            "epoch": round(pos.epoch + pos.iteration / steps_per_epoch, 4),
+            "epoch": round(pos.epoch + pos.iteration / self._steps_per_epoch, 4),
             "step": pos.step,
             "images": pos.step * cfg.batch_size * self.trainer.cluster.world_size,
             **means,
