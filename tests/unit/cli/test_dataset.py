@@ -12,7 +12,7 @@ from click.testing import CliRunner, Result
 
 from pixserve.cli.dataset import dataset
 from pixserve.training.layout import find_paired, read_pair
-from tests.unit.training.photos import noise, photo, save
+from tests.support.datasets import noise, photo, save
 
 
 def invoke(*args: str | Path) -> Result:

@@ -19,8 +19,8 @@ from pixserve.training.layout import (
     read_pair,
     split_aligned,
 )
+from tests.support.datasets import noise, save
 from tests.support.images import jpeg_bytes, orient, pattern
-from tests.unit.training.photos import noise, save
 
 
 def aligned(path: Path, width: int = 16, height: int = 8, seed: int = 0) -> Path:

@@ -11,7 +11,7 @@ from pixserve.core.errors import DatasetError
 from pixserve.pipeline.faces import Face
 from pixserve.training.layout import list_images, read_image
 from pixserve.training.prep import crop_faces
-from tests.unit.training.photos import photo, save
+from tests.support.datasets import photo, save
 
 
 @pytest.fixture

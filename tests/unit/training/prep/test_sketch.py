@@ -10,7 +10,7 @@ import pytest
 from pixserve.training.layout import PairKind, find_paired, read_image, read_pair
 from pixserve.training.prep import make_sketch_pairs, pencil_sketch
 from pixserve.training.prep.resize import square
-from tests.unit.training.photos import noise, photo, save
+from tests.support.datasets import noise, photo, save
 
 
 def test_a_sketch_is_light_paper_with_darker_lines() -> None:

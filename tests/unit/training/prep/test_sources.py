@@ -9,7 +9,7 @@ import pytest
 
 from pixserve.core.errors import DatasetError, NoFaceFound
 from pixserve.training.prep import each_photo, find_sources
-from tests.unit.training.photos import noise, save
+from tests.support.datasets import noise, save
 
 
 def test_sources_are_found_below_src_in_a_stable_order(tmp_path: Path) -> None:

@@ -11,8 +11,8 @@ from pixserve.core.errors import NoFaceFound, UnknownStyle
 from pixserve.training.layout import find_paired, read_pair
 from pixserve.training.prep import make_sketch_pairs, make_teacher_pairs, style_teacher
 from pixserve.training.prep.resize import square
+from tests.support.datasets import photo, save
 from tests.unit.pipeline.bundles import builtin_toml, write_bundle
-from tests.unit.training.photos import photo, save
 
 
 @pytest.fixture
