@@ -70,7 +70,9 @@ def build_runtime(settings: Settings, *, warm: bool = True) -> Runtime:
     jobs = open_job_store(url)
     blobs = open_blob_store(settings.resolved_storage_url, s3=s3_options(settings))
     catalog = Catalog.load(settings.style_dirs)
-    renderer = Renderer(catalog, EngineCache(), model_dir=settings.data_dir / "models")
+    renderer = Renderer(
+        catalog, EngineCache(), model_dir=settings.data_dir / "models", vgg_path=settings.vgg_path
+    )
     if warm:
         renderer.warm()
     log.info("%d styles: %s", len(catalog), ", ".join(catalog.names()))

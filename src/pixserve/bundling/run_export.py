@@ -16,7 +16,7 @@ from pixserve.bundling.checkpoint_import import _sha256 as sha256
 from pixserve.core.errors import CheckpointError, PixserveError
 from pixserve.models import load_family, read_state_dict
 from pixserve.training import layout
-from pixserve.training.run import EXPORTABLE, RunConfig, RunFolder
+from pixserve.training.run import RunConfig, RunFolder, exportable
 
 #: A pix2pix U-Net has seen only its training size; larger inputs change its look.
 PAIRED_ARCHES = ("pix2pix",)
@@ -41,7 +41,7 @@ def export_run(
     """
     run = RunFolder(run_path)
     config = run.load_config()
-    nets = EXPORTABLE.get(config.arch, {})
+    nets = exportable(config)
     chosen = net or next(iter(nets), "")
     if chosen not in nets:
         known = ", ".join(nets) or "none"
@@ -82,7 +82,7 @@ def sample_input(config: RunConfig, net: str) -> np.ndarray | None:
     data is gone (the thumbnail then uses pixserve's own sample photo)."""
     root = Path(config.data.path)
     try:
-        if config.arch == "pix2pix":
+        if config.arch in ("pix2pix", "distill"):
             pairs = layout.find_paired(root, "val", check=False) or layout.find_paired(
                 root, "train", check=False
             )

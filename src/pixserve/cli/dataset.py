@@ -29,6 +29,7 @@ from pixserve.training.prep import (
     make_teacher_pairs,
     split_dataset,
     style_teacher,
+    write_teacher_record,
 )
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -203,6 +204,7 @@ def pairs(
         summary = make_teacher_pairs(
             src, dst, teach, size=size, layout=layout, fmt=fmt, force=force, progress=progress
         )
+    write_teacher_record(dst, teacher, size)  # `train distill` times it against its student
     _report(summary, "pair")
 
 

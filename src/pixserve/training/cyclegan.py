@@ -19,7 +19,7 @@ import torch.nn.functional as F
 from pixserve.models.patchgan import NLayerDiscriminator, PatchGANConfig
 from pixserve.models.resnet_generator import ResnetGenerator, ResnetGeneratorConfig
 from pixserve.training import layout
-from pixserve.training.data import Augment, Batch, UnalignedDataset, fixed_batch
+from pixserve.training.data import Batch, UnalignedDataset, augment_for, fixed_batch
 from pixserve.training.distributed import Cluster, unwrap
 from pixserve.training.image_pool import ImagePool
 from pixserve.training.init import init_weights
@@ -71,10 +71,14 @@ class CycleGANTrainer(Trainer):
     def data(self) -> TrainData:
         cfg = self.config
         root = Path(cfg.data.path)
-        augment = Augment(cfg.data.size, cfg.data.load_size, cfg.data.flip)
         train = layout.find_unaligned(root, "train")
         dataset = UnalignedDataset(
-            train.a_files, train.b_files, layout.read_image, augment, seed=cfg.loop.seed
+            train.a_files,
+            train.b_files,
+            layout.read_image,
+            augment_for(cfg.data),
+            seed=cfg.loop.seed,
+            repeat=cfg.data.repeat,
         )
         val = layout.find_unaligned(root, "val")
         source, shown = ("val", val) if val.a_files and val.b_files else ("train", train)

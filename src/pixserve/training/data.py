@@ -19,42 +19,99 @@ import torch
 from torch.utils.data import Dataset, Sampler
 
 from pixserve.core.errors import DatasetError
+from pixserve.training.run import DataConfig
 
 T = TypeVar("T")
 Batch = dict[str, Any]
 
 
+#: How a training image is brought to its crop (``--resize``).
+RESIZES = ("square", "shorter-side", "none")
+
+
 @dataclass(frozen=True)
 class Augment:
-    """How a training image is cut: resize to ``load_size``², random ``size``² crop, flip.
+    """How a training image is cut into a ``size``² square, then mirrored half the time.
 
-    With ``train=False`` (samples, validation) the image is only resized to ``size``².
+    ``resize``:
+
+    - ``square``: resized to ``load_size``² (aspect not kept), then a random crop: pix2pix
+      and CycleGAN's ``resize_and_crop``;
+    - ``shorter-side``: the shorter side resized to a random length from ``size`` to
+      ``load_size`` (aspect kept), then a random crop: scale jitter for fast-style;
+    - ``none``: a random crop at the image's own scale (images smaller than ``size`` are
+      enlarged to fit): for distillation, where the teacher's output depends on the scale.
+
+    With ``train=False`` (samples, validation) there is nothing random: ``square`` resizes to
+    ``size``², the others take the centre square at the smallest scale.
     """
 
     size: int
     load_size: int
     flip: bool = True
     train: bool = True
+    resize: str = "square"
 
     def __post_init__(self) -> None:
-        if self.size < 16 or self.load_size < self.size:
+        if self.resize not in RESIZES:
+            raise DatasetError(f"--resize must be one of {', '.join(RESIZES)}, not {self.resize!r}")
+        if self.size < 16 or (self.resize != "none" and self.load_size < self.size):
             raise DatasetError(
                 f"--size must be ≥ 16 and --load-size ≥ --size (got {self.size}, {self.load_size})"
             )
 
-    def __call__(self, images: Sequence[np.ndarray], rng: np.random.Generator) -> list[np.ndarray]:
+    def __call__(
+        self, images: Sequence[np.ndarray], rng: np.random.Generator | None = None
+    ) -> list[np.ndarray]:
         """The same cut applied to every image of ``images`` (a pair stays aligned)."""
-        if not self.train:
-            return [_resize(img, self.size) for img in images]
-        loaded = [_resize(img, self.load_size) for img in images]
-        room = self.load_size - self.size
-        y, x = (int(rng.integers(0, room + 1)) for _ in range(2))
+        if not self.train or rng is None:
+            if self.resize == "square":
+                return [_resize(img, self.size) for img in images]
+            if self.resize == "shorter-side":
+                return [centre_square(img, self.size) for img in images]
+            return [_centre_crop(_at_least(img, self.size), self.size) for img in images]
+        if self.resize == "square":
+            loaded = [_resize(img, self.load_size) for img in images]
+        elif self.resize == "shorter-side":
+            side = int(rng.integers(self.size, self.load_size + 1))
+            loaded = [_shorter_side(img, side) for img in images]
+        else:
+            loaded = [_at_least(img, self.size) for img in images]
+        h, w = loaded[0].shape[:2]
+        y = int(rng.integers(0, h - self.size + 1))
+        x = int(rng.integers(0, w - self.size + 1))
         flip = self.flip and bool(rng.integers(0, 2))
         out = []
         for img in loaded:
             crop = img[y : y + self.size, x : x + self.size]
             out.append(crop[:, ::-1] if flip else crop)
         return out
+
+
+def augment_for(data: DataConfig, *, train: bool = True) -> Augment:
+    """The run's cut for training images (or, with ``train=False``, for sample images)."""
+    if not train:
+        return Augment(data.size, data.size, flip=False, train=False, resize=data.resize)
+    return Augment(data.size, data.load_size, data.flip, resize=data.resize)
+
+
+def _shorter_side(img: np.ndarray, side: int) -> np.ndarray:
+    h, w = img.shape[:2]
+    factor = side / min(h, w)
+    if factor == 1:
+        return img
+    size = (max(side, round(w * factor)), max(side, round(h * factor)))
+    interpolation = cv2.INTER_AREA if factor < 1 else cv2.INTER_CUBIC
+    return cv2.resize(img, size, interpolation=interpolation)
+
+
+def _at_least(img: np.ndarray, side: int) -> np.ndarray:
+    return img if min(img.shape[:2]) >= side else _shorter_side(img, side)
+
+
+def _centre_crop(img: np.ndarray, side: int) -> np.ndarray:
+    y, x = (img.shape[0] - side) // 2, (img.shape[1] - side) // 2
+    return img[y : y + side, x : x + side]
 
 
 def _resize(img: np.ndarray, side: int) -> np.ndarray:
@@ -67,14 +124,8 @@ def _resize(img: np.ndarray, side: int) -> np.ndarray:
 
 
 def centre_square(img: np.ndarray, side: int) -> np.ndarray:
-    """Resize so the shorter side is ``side``, then cut the centre square (fast style)."""
-    h, w = img.shape[:2]
-    factor = side / min(h, w)
-    size = (max(side, round(w * factor)), max(side, round(h * factor)))
-    interpolation = cv2.INTER_AREA if factor < 1 else cv2.INTER_CUBIC
-    resized = cv2.resize(img, size, interpolation=interpolation)
-    y, x = (resized.shape[0] - side) // 2, (resized.shape[1] - side) // 2
-    return resized[y : y + side, x : x + side]
+    """Resize so the shorter side is ``side``, then cut the centre square."""
+    return _centre_crop(_shorter_side(img, side), side)
 
 
 def fixed_batch(
@@ -98,11 +149,13 @@ def to_byte_range(img: np.ndarray) -> torch.Tensor:
 class _EpochDataset(Dataset[Batch], Generic[T]):
     """A dataset whose random cuts depend on ``(seed, epoch, index)`` only."""
 
-    def __init__(self, items: Sequence[T], seed: int) -> None:
+    def __init__(self, items: Sequence[T], seed: int, repeat: int = 1) -> None:
         if not items:
             raise DatasetError("the dataset holds no images")
         self.items = list(items)
         self.seed = seed
+        #: Each epoch visits every item this many times, each time cut differently.
+        self.repeat = repeat
         self.epoch = 0
 
     def set_epoch(self, epoch: int) -> None:
@@ -114,7 +167,7 @@ class _EpochDataset(Dataset[Batch], Generic[T]):
         return np.random.default_rng([self.seed, self.epoch, index])
 
     def __len__(self) -> int:
-        return len(self.items)
+        return len(self.items) * self.repeat
 
 
 class PairedDataset(_EpochDataset[T]):
@@ -128,12 +181,13 @@ class PairedDataset(_EpochDataset[T]):
         *,
         seed: int = 0,
         swap: bool = False,
+        repeat: int = 1,
     ) -> None:
-        super().__init__(items, seed)
+        super().__init__(items, seed, repeat)
         self.read, self.augment, self.swap = read, augment, swap
 
     def __getitem__(self, index: int) -> Batch:
-        a, b = self.read(self.items[index])
+        a, b = self.read(self.items[index % len(self.items)])
         if self.swap:
             a, b = b, a
         a, b = self.augment([a, b], self.rng(index))
@@ -151,15 +205,16 @@ class UnalignedDataset(_EpochDataset[Path]):
         augment: Augment,
         *,
         seed: int = 0,
+        repeat: int = 1,
     ) -> None:
         if not b_files:
             raise DatasetError("the B side of the dataset holds no images")
-        super().__init__(list(a_files), seed)
+        super().__init__(list(a_files), seed, repeat)
         self.b_files = list(b_files)
         self.read, self.augment = read, augment
 
     def __len__(self) -> int:
-        return max(len(self.items), len(self.b_files))
+        return max(len(self.items), len(self.b_files)) * self.repeat
 
     def __getitem__(self, index: int) -> Batch:
         rng = self.rng(index)
@@ -171,14 +226,22 @@ class UnalignedDataset(_EpochDataset[Path]):
 
 
 class ImageDataset(_EpochDataset[Path]):
-    """Single photos in 0..255 (fast neural style's content images), centre squares."""
+    """Single photos in 0..255 (fast neural style's content images)."""
 
-    def __init__(self, files: Sequence[Path], read: Callable[[Path], np.ndarray], size: int):
-        super().__init__(list(files), seed=0)
-        self.read, self.size = read, size
+    def __init__(
+        self,
+        files: Sequence[Path],
+        read: Callable[[Path], np.ndarray],
+        augment: Augment,
+        *,
+        seed: int = 0,
+        repeat: int = 1,
+    ) -> None:
+        super().__init__(list(files), seed, repeat)
+        self.read, self.augment = read, augment
 
     def __getitem__(self, index: int) -> Batch:
-        img = centre_square(self.read(self.items[index]), self.size)
+        (img,) = self.augment([self.read(self.items[index % len(self.items)])], self.rng(index))
         return {"A": to_byte_range(img), "index": index}
 
 

@@ -23,7 +23,7 @@ from pixserve.core.errors import DatasetError
 from pixserve.models.transformer_net import TransformerNet, TransformerNetConfig
 from pixserve.models.vgg import find_vgg16, gram, load_vgg16, taps
 from pixserve.training import layout
-from pixserve.training.data import Batch, ImageDataset, centre_square, to_byte_range
+from pixserve.training.data import Batch, ImageDataset, augment_for, centre_square, to_byte_range
 from pixserve.training.distributed import Cluster
 from pixserve.training.precision import Precision
 from pixserve.training.run import RunConfig
@@ -70,10 +70,20 @@ class FastStyleTrainer(Trainer):
         cfg = self.config
         root = Path(cfg.data.path)
         train = layout.find_images(root, "train")
-        dataset = ImageDataset(train, layout.read_image, cfg.data.size)
+        dataset = ImageDataset(
+            train,
+            layout.read_image,
+            augment_for(cfg.data),
+            seed=cfg.loop.seed,
+            repeat=cfg.data.repeat,
+        )
         val = layout.find_images(root, "val")
         source = "val" if val else "train"
-        shown = ImageDataset((val or train)[: cfg.loop.samples], layout.read_image, cfg.data.size)
+        shown = ImageDataset(
+            (val or train)[: cfg.loop.samples],
+            layout.read_image,
+            augment_for(cfg.data, train=False),
+        )
         return TrainData(dataset, default_collate([shown[i] for i in range(len(shown))]), source)
 
     def train_step(self, batch: Batch) -> dict[str, float]:

@@ -156,6 +156,8 @@ class Loop:
                 )
                 if pos.epoch < cfg.epochs and self._stopping():
                     return self._stopped(pos, started)
+        if cluster.is_main:
+            trainer.evaluate(self.run_folder, self.echo)
         seconds = pos.seconds + time.monotonic() - started
         return LoopResult(pos.epoch, pos.step, False, seconds, self._main)
 

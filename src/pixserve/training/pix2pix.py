@@ -20,7 +20,7 @@ from pixserve.core.errors import DatasetError
 from pixserve.models.patchgan import NLayerDiscriminator, PatchGANConfig
 from pixserve.models.unet_generator import UnetGenerator, UnetGeneratorConfig
 from pixserve.training import layout
-from pixserve.training.data import Augment, Batch, PairedDataset
+from pixserve.training.data import Batch, PairedDataset, augment_for
 from pixserve.training.distributed import Cluster, unwrap
 from pixserve.training.init import init_weights
 from pixserve.training.losses import gan_loss
@@ -69,16 +69,22 @@ class Pix2PixTrainer(Trainer):
         cfg = self.config
         root = Path(cfg.data.path)
         swap = cfg.data.direction == "BtoA"
-        augment = Augment(cfg.data.size, cfg.data.load_size, cfg.data.flip)
         train = layout.find_paired(root, "train")
         dataset = PairedDataset(
-            train.items, layout.read_pair, augment, seed=cfg.loop.seed, swap=swap
+            train.items,
+            layout.read_pair,
+            augment_for(cfg.data),
+            seed=cfg.loop.seed,
+            swap=swap,
+            repeat=cfg.data.repeat,
         )
         val = layout.find_paired(root, "val")
         source = "val" if val else "train"
-        fixed = Augment(cfg.data.size, cfg.data.size, train=False)
         shown = PairedDataset(
-            (val or train).items[: cfg.loop.samples], layout.read_pair, fixed, swap=swap
+            (val or train).items[: cfg.loop.samples],
+            layout.read_pair,
+            augment_for(cfg.data, train=False),
+            swap=swap,
         )
         return TrainData(dataset, default_collate([shown[i] for i in range(len(shown))]), source)
 

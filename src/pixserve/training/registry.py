@@ -9,6 +9,7 @@ from pixserve.models.resnet_generator import ResnetGeneratorConfig
 from pixserve.models.transformer_net import TransformerNetConfig
 from pixserve.models.unet_generator import UnetGeneratorConfig
 from pixserve.training.cyclegan import CycleGANOptions, CycleGANTrainer
+from pixserve.training.distill import DistillOptions, DistillTrainer, StudentConfig
 from pixserve.training.fast_style import FastStyleOptions, FastStyleTrainer
 from pixserve.training.pix2pix import Pix2PixOptions, Pix2PixTrainer
 from pixserve.training.trainer import Trainer
@@ -48,6 +49,20 @@ TRAINERS: dict[str, Architecture] = {
         TransformerNetConfig,
         FastStyleOptions,
         loop_defaults={"epochs": 2, "decay_epochs": 0, "lr": 1e-3, "batch_size": 4},
-        data_defaults={"load_size": 256, "flip": False},
+        data_defaults={"load_size": 256, "flip": False, "resize": "shorter-side"},
+    ),
+    "distill": Architecture(
+        "distill",
+        DistillTrainer,
+        StudentConfig,
+        DistillOptions,
+        loop_defaults={
+            "epochs": 30,
+            "decay_epochs": 15,
+            "lr": 1e-3,
+            "beta1": 0.9,
+            "batch_size": 4,
+        },
+        data_defaults={"resize": "none", "load_size": 256},
     ),
 }

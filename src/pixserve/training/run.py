@@ -30,12 +30,22 @@ CONFIG_FILE = "config.json"
 STATE_FILE = "latest_state.pt"
 
 #: The networks each architecture's run can export, and the ``pixserve import`` family
-#: that reads their checkpoint files.
+#: that reads their checkpoint files (a distill run's depends on its student: see
+#: :func:`exportable`).
 EXPORTABLE: dict[str, dict[str, str]] = {
     "pix2pix": {"G": "pix2pix"},
     "cyclegan": {"G_A": "cyclegan", "G_B": "cyclegan"},
     "fast-style": {"G": "fast-style"},
 }
+#: The import family of each distillation student.
+STUDENT_FAMILIES = {"transformer": "fast-style", "resnet": "cyclegan"}
+
+
+def exportable(config: RunConfig) -> dict[str, str]:
+    """The networks ``config``'s run can export, by name, with their import family."""
+    if config.arch == "distill":
+        return {"G": STUDENT_FAMILIES[config.generator.get("arch", "transformer")]}
+    return EXPORTABLE.get(config.arch, {})
 
 
 @dataclass
@@ -67,6 +77,10 @@ class DataConfig:
     load_size: int = 286  # images are resized to this first, then randomly cropped
     flip: bool = True
     direction: str = "AtoB"  # pix2pix: which half is the input
+    #: square | shorter-side | none: how images reach load_size (see training.data.Augment).
+    resize: str = "square"
+    #: Each epoch visits every image this many times (small datasets, long epochs).
+    repeat: int = 1
 
 
 @dataclass

@@ -10,7 +10,7 @@ module with a ``Trainer`` subclass and one entry in ``training.registry.TRAINERS
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -23,7 +23,7 @@ from pixserve.core.errors import DatasetError
 from pixserve.training.data import Batch, _EpochDataset
 from pixserve.training.distributed import Cluster
 from pixserve.training.precision import Precision, autocast
-from pixserve.training.run import RunConfig
+from pixserve.training.run import RunConfig, RunFolder
 
 
 @dataclass
@@ -101,6 +101,11 @@ class Trainer(ABC):
     @abstractmethod
     def sample(self, batch: Batch) -> SampleGrid:
         """The networks' output on the sample batch (called in eval mode, without grad)."""
+
+    def evaluate(self, run: RunFolder, echo: Callable[[str], None]) -> dict[str, Any] | None:
+        """Judge the finished model (e.g. on held-out images); the loop calls it once, on
+        rank 0, when the last epoch is done. None: nothing to report."""
+        return None
 
     def extra_state(self) -> dict[str, Any]:
         """State beyond networks and optimisers that resume needs (e.g. image pools)."""

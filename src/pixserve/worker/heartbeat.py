@@ -11,7 +11,8 @@ from pixserve.queue.store import JobStore
 
 log = logging.getLogger(__name__)
 
-#: Progress is written at most this often, so watchers see it move without flooding the DB.
+#: Progress is written at most this often (by default), so watchers see it move without
+#: flooding the database (``PIXSERVE_PROGRESS_INTERVAL``).
 PROGRESS_INTERVAL = 0.5
 
 
@@ -24,13 +25,20 @@ class Heartbeat:
     """
 
     def __init__(
-        self, jobs: JobStore, job_id: str, worker_id: str, *, lease_seconds: float
+        self,
+        jobs: JobStore,
+        job_id: str,
+        worker_id: str,
+        *,
+        lease_seconds: float,
+        progress_interval: float = PROGRESS_INTERVAL,
     ) -> None:
         self.jobs = jobs
         self.job_id = job_id
         self.worker_id = worker_id
         self.lease_seconds = lease_seconds
         self.interval = lease_seconds / 3
+        self.progress_interval = progress_interval
         self.lost = threading.Event()
         self._progress = 0.0
         self._written = 0.0
@@ -51,7 +59,7 @@ class Heartbeat:
 
     def _run(self) -> None:
         last_beat = time.monotonic()
-        while not self._done.wait(min(PROGRESS_INTERVAL, self.interval)):
+        while not self._done.wait(min(self.progress_interval, self.interval)):
             now = time.monotonic()
             progress_moved = self._progress != self._written
             if not progress_moved and now - last_beat < self.interval:

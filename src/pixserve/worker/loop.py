@@ -160,7 +160,11 @@ class Worker:
         self.current = job
         try:
             with Heartbeat(
-                self.jobs, job.id, self.worker_id, lease_seconds=self.settings.lease_seconds
+                self.jobs,
+                job.id,
+                self.worker_id,
+                lease_seconds=self.settings.lease_seconds,
+                progress_interval=self.settings.progress_interval,
             ) as beat:
                 self._run_job(job, beat)
         except JobLost:

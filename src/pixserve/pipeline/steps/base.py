@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
@@ -49,6 +50,19 @@ class Step(Protocol):
 
     def __call__(self, frame: Frame) -> Frame:
         """Transform ``frame``; the pixels stay RGB uint8 (H, W, 3)."""
+        ...
+
+
+#: Receives the fraction of a step (or a pipeline) done so far, rising, ending at 1.0.
+Progress = Callable[[float], None]
+
+
+@runtime_checkable
+class ReportsProgress(Protocol):
+    """A step that says how far it is while it runs (a long model, tiles, passes)."""
+
+    def run(self, frame: Frame, progress: Progress | None) -> Frame:
+        """As ``__call__``, calling ``progress`` with the step's own fraction done."""
         ...
 
 

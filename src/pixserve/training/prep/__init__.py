@@ -17,9 +17,17 @@ from pixserve.training.prep.summary import (
     SplitSummary,
     counted,
 )
-from pixserve.training.prep.teacher import Teacher, make_teacher_pairs, style_teacher
+from pixserve.training.prep.teacher import (
+    TEACHER_RECORD,
+    Teacher,
+    make_teacher_pairs,
+    read_teacher_record,
+    style_teacher,
+    write_teacher_record,
+)
 
 __all__ = [
+    "TEACHER_RECORD",
     "Destination",
     "OutputFormat",
     "PrepSummary",
@@ -35,6 +43,8 @@ __all__ = [
     "make_sketch_pairs",
     "make_teacher_pairs",
     "pencil_sketch",
+    "read_teacher_record",
     "split_dataset",
     "style_teacher",
+    "write_teacher_record",
 ]

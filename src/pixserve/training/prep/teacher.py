@@ -6,6 +6,7 @@ classical, ONNX or imported.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -21,6 +22,26 @@ from pixserve.training.prep.summary import PrepSummary, Progress, counted
 
 #: A teacher: RGB uint8 (H, W, 3) in, RGB uint8 out (any size); a PixserveError refuses.
 Teacher = Callable[[np.ndarray], np.ndarray]
+
+#: Written beside the pairs: which style taught them (``train distill`` times it).
+TEACHER_RECORD = "teacher.json"
+
+
+def write_teacher_record(dst: Path, style: str, size: int) -> None:
+    """Say in ``dst`` that ``style`` made its pairs, at ``size`` (0: photos as they were)."""
+    (dst / TEACHER_RECORD).write_text(json.dumps({"style": style, "size": size}) + "\n")
+
+
+def read_teacher_record(*folders: Path) -> str:
+    """The teacher style recorded in the first of ``folders`` that has a record, or ""."""
+    for folder in folders:
+        record = folder / TEACHER_RECORD
+        if record.is_file():
+            try:
+                return str(json.loads(record.read_text()).get("style", ""))
+            except (ValueError, AttributeError):
+                return ""
+    return ""
 
 
 def style_teacher(
