@@ -4,10 +4,10 @@ The built-in trained styles (docs/builtin-models.md) learn from these and nothin
 scikit-image's sample photos and matplotlib's portrait of Grace Hopper. A fixed set is held
 out for judging (a person, a pet, a place, a still life) and never trained on.
 
-    .venv/bin/python scripts/registry_photos.py OUT [--longest 1024]
+    .venv/bin/python scripts/registry_photos.py OUT [--longest 1024] [--enlarge]
 
 writes OUT/train/*.png and OUT/val/*.png (photos shrunk so the longer side is at most
---longest; grey images become RGB).
+--longest, or with --enlarge exactly --longest; grey images become RGB).
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ def load(name: str) -> np.ndarray:
     return np.ascontiguousarray(img[..., :3]).astype(np.uint8)
 
 
-def write(out: Path, longest: int) -> dict[str, int]:
+def write(out: Path, longest: int, enlarge: bool = False) -> dict[str, int]:
     """Write both splits; the number of photos in each."""
     counts = {}
     for split, names in (("train", TRAIN), ("val", HELD_OUT)):
@@ -64,9 +64,10 @@ def write(out: Path, longest: int) -> dict[str, int]:
         for name in names:
             img = load(name)
             h, w = img.shape[:2]
-            f = min(1.0, longest / max(h, w))
-            if f < 1:
-                img = cv2.resize(img, (round(w * f), round(h * f)), interpolation=cv2.INTER_AREA)
+            f = longest / max(h, w) if enlarge else min(1.0, longest / max(h, w))
+            if f != 1:
+                interpolation = cv2.INTER_AREA if f < 1 else cv2.INTER_CUBIC
+                img = cv2.resize(img, (round(w * f), round(h * f)), interpolation=interpolation)
             Image.fromarray(img).save(folder / f"{name}.png")
         counts[split] = len(names)
     return counts
@@ -76,8 +77,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", type=Path)
     parser.add_argument("--longest", type=int, default=1024)
+    parser.add_argument("--enlarge", action="store_true", help="enlarge smaller photos too")
     args = parser.parse_args()
-    counts = write(args.out, args.longest)
+    counts = write(args.out, args.longest, args.enlarge)
     print(f"wrote {counts['train']} training and {counts['val']} held-out photos to {args.out}")
 
 

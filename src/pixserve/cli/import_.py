@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from pixserve.bundling.checkpoint_import import ImportResult
     from pixserve.pipeline import Style
 
-ARCHES = ["auto", "cyclegan", "pix2pix", "fast-style", "animegan2", "realesrgan", "onnx"]
+ARCHES = ["auto", "cyclegan", "pix2pix", "fast-style", "animegan2", "realesrgan", "compact", "onnx"]
 
 
 @click.command("import")

@@ -192,15 +192,18 @@ def fast_style(**kw: Any) -> None:
 @_loop_options
 @click.option(
     "--student",
-    type=click.Choice(["transformer", "resnet"]),
-    default="transformer",
+    type=click.Choice(["compact", "transformer", "resnet"]),
+    default="compact",
     show_default=True,
-    help="transformer: TransformerNet-style (0..255 inside); resnet: a compact CycleGAN generator.",
+    help="compact: works at 1/--shuffle resolution (fastest); transformer: TransformerNet-style;"
+    " resnet: a small CycleGAN generator.",
 )
-@click.option("--width", type=click.IntRange(1), default=16, show_default=True,
-              help="Channels of the first layer.")  # fmt: skip
+@click.option("--width", type=click.IntRange(1), default=32, show_default=True,
+              help="Channels (compact) or channels of the first layer.")  # fmt: skip
 @click.option("--depth", type=click.IntRange(1), default=3, show_default=True,
               help="Residual blocks.")  # fmt: skip
+@click.option("--shuffle", type=click.IntRange(1, 16), default=4, show_default=True,
+              help="compact: the resolution divisor of its blocks.")  # fmt: skip
 @click.option("--l1", type=click.FloatRange(0), default=1.0, show_default=True)
 @click.option("--perceptual", type=click.FloatRange(0), default=0.0, show_default=True,
               help="Weight of a VGG16 feature loss (relu2_2, relu3_3); 0 = off.")  # fmt: skip
@@ -214,7 +217,12 @@ def fast_style(**kw: Any) -> None:
 def distill(**kw: Any) -> None:
     """A fast student of a slow style: DATA holds pairs from `pixserve dataset pairs
     --teacher STYLE` (train/, and val/ to judge it: PSNR, SSIM, LPIPS and speed)."""
-    generator = {"arch": kw["student"], "width": kw["width"], "depth": kw["depth"]}
+    generator = {
+        "arch": kw["student"],
+        "width": kw["width"],
+        "depth": kw["depth"],
+        "scale": kw["shuffle"],
+    }
     options = {
         "l1": kw["l1"],
         "perceptual": kw["perceptual"],

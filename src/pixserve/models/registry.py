@@ -17,6 +17,7 @@ from pixserve.core.errors import UnknownArchitecture
 from pixserve.core.tensor_io import TensorIO, ValueRange
 from pixserve.models import (
     animegan2,
+    compact,
     resnet_generator,
     rrdbnet,
     srvgg,
@@ -90,6 +91,14 @@ def _fast_style(state: StateDict, opts: dict[str, Any]) -> LoadedModel:
     return LoadedModel("fast-style", model, model.config, io, ["TransformerNet"])
 
 
+def _compact(state: StateDict, opts: dict[str, Any]) -> LoadedModel:
+    model = compact.load(state)
+    c = model.config
+    io = ModelIO(range=ValueRange.SIGNED, size_multiple=c.scale, local=True)
+    notes = [f"CompactNet ×1/{c.scale}, width {c.width}, {c.depth} blocks"]
+    return LoadedModel("compact", model, c, io, notes)
+
+
 def _animegan2(state: StateDict, opts: dict[str, Any]) -> LoadedModel:
     model = animegan2.load(state, align_corners=opts.get("align_corners", False))
     align = model.config.align_corners
@@ -123,6 +132,9 @@ FAMILIES: dict[str, Family] = {
         "fast-style", "fast neural style TransformerNet", _fast_style, "conv1.conv2d.weight"
     ),
     "animegan2": Family("animegan2", "AnimeGANv2 generator", _animegan2, "block_a.0.1.weight"),
+    "compact": Family(
+        "compact", "pixserve CompactNet (distilled students)", _compact, "inp.weight"
+    ),
     "realesrgan": Family(
         "realesrgan", "Real-ESRGAN RRDBNet / SRVGGNetCompact", _realesrgan, "body.0."
     ),

@@ -3,8 +3,9 @@
 The toonify site replaced a slow optimisation with a fast network trained on pairs the
 slow method made; this is that, for any pixserve style. Pairs come from
 ``pixserve dataset pairs --teacher STYLE`` (A = photo, B = the teacher's output). The student
-is a TransformerNet-style network or a compact CycleGAN-style ResNet generator of the width
-and depth asked for; the loss is L1, plus VGG16 perceptual and PatchGAN adversarial terms
+is :class:`~pixserve.models.compact.CompactNet` (most work at 1/4 resolution: the fast
+one), a TransformerNet-style network or a compact CycleGAN-style ResNet generator, of the
+width and depth asked for; the loss is L1, plus VGG16 perceptual and PatchGAN adversarial terms
 when weighted. Crops are taken at the images' own scale by default, because a classical
 style's strokes are sized relative to the whole image.
 
@@ -28,6 +29,7 @@ from torch import nn
 from torch.utils.data import default_collate
 
 from pixserve.core.errors import DatasetError, PixserveError
+from pixserve.models.compact import CompactConfig, CompactNet
 from pixserve.models.patchgan import NLayerDiscriminator, PatchGANConfig
 from pixserve.models.resnet_generator import ResnetGenerator, ResnetGeneratorConfig
 from pixserve.models.transformer_net import TransformerNet, TransformerNetConfig
@@ -50,9 +52,11 @@ PERCEPTUAL_TAPS = ("relu2_2", "relu3_3")
 class StudentConfig:
     """The student network (``--student``, ``--width``, ``--depth``)."""
 
-    arch: str = "transformer"
-    width: int = 16
+    arch: str = "compact"
+    width: int = 32
     depth: int = 3
+    #: compact only: the resolution its blocks work at is 1/scale.
+    scale: int = 4
 
 
 @dataclass
@@ -70,6 +74,8 @@ class DistillOptions:
 
 def build_student(cfg: StudentConfig) -> nn.Module:
     """The student network (its checkpoint reads as the family in ``STUDENT_FAMILIES``)."""
+    if cfg.arch == "compact":
+        return CompactNet(CompactConfig(scale=cfg.scale, width=cfg.width, depth=cfg.depth))
     if cfg.arch == "transformer":
         return TransformerNet(TransformerNetConfig(width=cfg.width, n_residual=cfg.depth))
     if cfg.arch == "resnet":
@@ -89,7 +95,7 @@ class DistillTrainer(Trainer):
         super().__init__(config, cluster, precision)
         self.options = o = DistillOptions(**config.options)
         self.student_config = StudentConfig(**config.generator)
-        require_multiple(config.data.size, 4)
+        require_multiple(config.data.size, max(4, self.student_config.scale))
         self.G = self.add_net("G", build_student(self.student_config))
         self.byte_range = self.student_config.arch == "transformer"
         self.optimizers = {"G": self.adam([self.G])}
@@ -220,7 +226,8 @@ def judge(
         x = torch.from_numpy(np.ascontiguousarray(photo)).permute(2, 0, 1)[None].float()
         x = x.to(trainer.device) / 127.5 - 1
         h, w = photo.shape[:2]
-        x = F.pad(x, (0, -w % 4, 0, -h % 4), mode="reflect")
+        m = max(4, trainer.student_config.scale)
+        x = F.pad(x, (0, -w % m, 0, -h % m), mode="reflect")
         with torch.no_grad():
             started = time.perf_counter()
             out = trainer.student(x, net)[..., :h, :w]

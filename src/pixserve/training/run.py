@@ -38,13 +38,13 @@ EXPORTABLE: dict[str, dict[str, str]] = {
     "fast-style": {"G": "fast-style"},
 }
 #: The import family of each distillation student.
-STUDENT_FAMILIES = {"transformer": "fast-style", "resnet": "cyclegan"}
+STUDENT_FAMILIES = {"compact": "compact", "transformer": "fast-style", "resnet": "cyclegan"}
 
 
 def exportable(config: RunConfig) -> dict[str, str]:
     """The networks ``config``'s run can export, by name, with their import family."""
     if config.arch == "distill":
-        return {"G": STUDENT_FAMILIES[config.generator.get("arch", "transformer")]}
+        return {"G": STUDENT_FAMILIES[config.generator.get("arch", "compact")]}
     return EXPORTABLE.get(config.arch, {})
 
 

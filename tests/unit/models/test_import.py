@@ -21,7 +21,7 @@ from torch import nn
 from pixserve.bundling.probe import probe_rgb
 from pixserve.cli.main import cli
 from pixserve.inference import EngineCache
-from pixserve.models import animegan2, resnet_generator, rrdbnet, srvgg, transformer_net
+from pixserve.models import animegan2, compact, resnet_generator, rrdbnet, srvgg, transformer_net
 from pixserve.models import unet_generator as unet
 from pixserve.pipeline import build_pipeline, load_bundle
 from pixserve.pipeline.tensor import from_tensor, to_tensor
@@ -307,3 +307,13 @@ def test_existing_bundle_needs_force(tmp_path: Path) -> None:
     assert forced.exit_code == 0
     config = (tmp_path / "s" / "v" / "config.json").read_text()
     assert '"SRVGGNetCompact"' in config and '"upscale": 2' in config
+
+
+def test_compact_student(tmp_path: Path) -> None:
+    model = randomise(compact.CompactNet(compact.CompactConfig(scale=4, width=8, depth=2)), 8)
+    torch.save(model.state_dict(), tmp_path / "latest_net_G.pth")
+    bundle = run_import(tmp_path, "auto", str(tmp_path / "latest_net_G.pth"), "--name", "c")
+    style = load_bundle(bundle)
+    assert style.model is not None and style.model.size_multiple == 4
+    assert style.model.tile == 256  # no normalisation: tiles give the same pixels
+    check_served(bundle, model)
