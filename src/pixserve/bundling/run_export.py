@@ -32,6 +32,8 @@ def export_run(
     title: str | None = None,
     description: str | None = None,
     max_side: int | None = None,
+    tile: int | None = None,
+    tile_overlap: int | None = None,
     running_stats: bool = False,
     force: bool = False,
 ) -> ImportResult:
@@ -71,6 +73,8 @@ def export_run(
             "data": config.data.path,
         },
         max_side=max_side,
+        tile=tile,
+        tile_overlap=tile_overlap,
         force=force,
         sample=sample_input(config, chosen),
     )

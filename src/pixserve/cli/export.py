@@ -32,6 +32,13 @@ from pixserve.core.errors import CheckpointError
     default=None,
     help="Longest side served (default: the training size for pix2pix, else 1024).",
 )
+@click.option(
+    "--tile",
+    type=click.IntRange(0, 8192),
+    default=None,
+    help="Tile size; 0 = off (default: 256 for models without normalisation).",
+)
+@click.option("--tile-overlap", type=click.IntRange(0, 4096), default=None)
 @click.option("--eval", "running_stats", is_flag=True, help="BatchNorm with running statistics.")
 @click.option("--force", is_flag=True, help="Replace an existing bundle of that name.")
 @friendly_errors
@@ -44,6 +51,8 @@ def export(
     description: str | None,
     styles_dir: Path | None,
     max_side: int | None,
+    tile: int | None,
+    tile_overlap: int | None,
     running_stats: bool,
     force: bool,
 ) -> None:
@@ -63,6 +72,8 @@ def export(
         title=title,
         description=description,
         max_side=max_side,
+        tile=tile,
+        tile_overlap=tile_overlap,
         running_stats=running_stats,
         force=force,
     )

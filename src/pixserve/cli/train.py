@@ -241,9 +241,6 @@ def _start(
     data: dict[str, Any] | None = None,
 ) -> None:
     try:
-        from pixserve.models.unet_generator import levels_for_size
-        from pixserve.training.registry import TRAINERS
-        from pixserve.training.run import DataConfig, LoopConfig, RunConfig, RunFolder
         from pixserve.training.runner import Session
         from pixserve.training.runner import train as run_training
     except ImportError as exc:
@@ -257,76 +254,96 @@ def _start(
         for name in kw
         if ctx.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT
     }
-    session = Session(resume=kw["resume"] is not None, stop_after=kw["stop_after"])
-    session.progress = not kw["quiet"]
+    session = Session(
+        resume=kw["resume"] is not None, stop_after=kw["stop_after"], progress=not kw["quiet"]
+    )
     if kw["resume"] is not None:
-        run = RunFolder(kw["resume"])
-        config = run.load_config()
-        if config.arch != arch:
-            raise InvalidRequest(
-                f"{run.path} is a {config.arch} run; use `pixserve train {config.arch}`"
-            )
-        fixed = sorted(given - RESUMABLE - {"resume", "data", "out", "quiet"})
-        if fixed:
-            flags = ", ".join("--" + f.replace("_", "-") for f in fixed)
-            raise InvalidRequest(f"{flags}: cannot change on --resume (the run fixes them)")
-        for name in ("epochs", "workers", "precision", "device", "save_every", "log_every"):
-            if name in given:
-                setattr(config.loop, name, kw[name])
+        run, config = _resumed(arch, kw, given)
     else:
-        if kw["data"] is None or kw["out"] is None:
-            raise click.UsageError("give DATA and --out RUN (or --resume RUN)")
-        run = RunFolder(kw["out"])
-        if run.exists() and not kw["force"]:
-            raise InvalidRequest(
-                f"{run.path} already holds a run: --resume {run.path} continues it, "
-                "--force starts it afresh"
-            )
-        if not kw["data"].is_dir():
-            raise InvalidRequest(f"{kw['data']}: no such folder")
-        spec = TRAINERS[arch]
-        loop_values = {**asdict(LoopConfig()), **spec.loop_defaults}
-        for f in fields(LoopConfig):
-            if kw.get(f.name) is not None and (f.name in given or f.name not in spec.loop_defaults):
-                loop_values[f.name] = kw[f.name]
-        if kw["workers"] is None:
-            loop_values["workers"] = 0
-        if (
-            "epochs" in given
-            and "decay_epochs" not in given
-            and "decay_epochs" in spec.loop_defaults
-        ):
-            # Keep the upstream shape: half constant, half decaying (none for fast-style).
-            loop_values["decay_epochs"] = (
-                kw["epochs"] // 2 if spec.loop_defaults["decay_epochs"] else 0
-            )
-        loop = LoopConfig(**loop_values)
-        if loop.decay_epochs > loop.epochs:
-            raise InvalidRequest("--decay-epochs cannot exceed --epochs")
-        data_values = {**asdict(DataConfig(path="")), **spec.data_defaults, **(data or {})}
-        data_values["path"] = str(kw["data"].resolve())
-        for name in ("size", "load_size", "flip", "resize", "repeat"):
-            if kw[name] is not None:
-                data_values[name] = kw[name]
-        if "size" in given and "load_size" not in given:
-            grow = 1.0 if "load_size" in spec.data_defaults else 286 / 256
-            data_values["load_size"] = round(kw["size"] * grow)
-        if generator.get("num_downs", 0) is None:
-            generator["num_downs"] = levels_for_size(data_values["size"])
-        config = RunConfig(
-            arch=arch,
-            loop=loop,
-            data=DataConfig(**data_values),
-            generator={**asdict(spec.generator()), **generator},
-            options={**asdict(spec.options()), **options},
-            versions=_versions(),
-        )
+        run, config = _new_run(arch, kw, given, generator, options, data or {})
     result = run_training(config, run, session, echo=click.echo)
     if result.main and not result.stopped:
         click.echo(
             f"trained {result.epochs_done} epochs ({result.step} steps) into {run.path}; "
             f"make it a style with: pixserve export {run.path} --name NAME"
         )
+
+
+def _resumed(arch: str, kw: dict[str, Any], given: set[str]) -> tuple[Any, Any]:
+    """The run to continue and its config, with the options a resume may change applied."""
+    from pixserve.training.run import RunFolder
+
+    run = RunFolder(kw["resume"])
+    config = run.load_config()
+    if config.arch != arch:
+        raise InvalidRequest(
+            f"{run.path} is a {config.arch} run; use `pixserve train {config.arch}`"
+        )
+    fixed = sorted(given - RESUMABLE - {"resume", "data", "out", "quiet"})
+    if fixed:
+        flags = ", ".join("--" + f.replace("_", "-") for f in fixed)
+        raise InvalidRequest(f"{flags}: cannot change on --resume (the run fixes them)")
+    for name in sorted(RESUMABLE - {"stop_after"}):
+        if name in given:
+            setattr(config.loop, name, kw[name])
+    return run, config
+
+
+def _new_run(
+    arch: str,
+    kw: dict[str, Any],
+    given: set[str],
+    generator: dict[str, Any],
+    options: dict[str, Any],
+    data: dict[str, Any],
+) -> tuple[Any, Any]:
+    """A new run folder and its config: the architecture's defaults, then what was given."""
+    from pixserve.models.unet_generator import levels_for_size
+    from pixserve.training.registry import TRAINERS
+    from pixserve.training.run import DataConfig, LoopConfig, RunConfig, RunFolder
+
+    if kw["data"] is None or kw["out"] is None:
+        raise click.UsageError("give DATA and --out RUN (or --resume RUN)")
+    run = RunFolder(kw["out"])
+    if run.exists() and not kw["force"]:
+        raise InvalidRequest(
+            f"{run.path} already holds a run: --resume {run.path} continues it, "
+            "--force starts it afresh"
+        )
+    if not kw["data"].is_dir():
+        raise InvalidRequest(f"{kw['data']}: no such folder")
+    spec = TRAINERS[arch]
+    loop_values = {**asdict(LoopConfig()), **spec.loop_defaults}
+    for f in fields(LoopConfig):
+        if kw.get(f.name) is not None and (f.name in given or f.name not in spec.loop_defaults):
+            loop_values[f.name] = kw[f.name]
+    if kw["workers"] is None:
+        loop_values["workers"] = 0
+    if "epochs" in given and "decay_epochs" not in given and spec.loop_defaults.get("decay_epochs"):
+        # Keep the upstream shape: the last half of the epochs decay (none for fast-style).
+        loop_values["decay_epochs"] = kw["epochs"] // 2
+    loop = LoopConfig(**loop_values)
+    if loop.decay_epochs > loop.epochs:
+        raise InvalidRequest("--decay-epochs cannot exceed --epochs")
+    data_values = {**asdict(DataConfig(path="")), **spec.data_defaults, **data}
+    data_values["path"] = str(kw["data"].resolve())
+    for name in ("size", "load_size", "flip", "resize", "repeat"):
+        if kw[name] is not None:
+            data_values[name] = kw[name]
+    if "size" in given and "load_size" not in given:
+        grow = 1.0 if "load_size" in spec.data_defaults else 286 / 256
+        data_values["load_size"] = round(kw["size"] * grow)
+    if generator.get("num_downs", 0) is None:
+        generator["num_downs"] = levels_for_size(data_values["size"])
+    config = RunConfig(
+        arch=arch,
+        loop=loop,
+        data=DataConfig(**data_values),
+        generator={**asdict(spec.generator()), **generator},
+        options={**asdict(spec.options()), **options},
+        versions=_versions(),
+    )
+    return run, config
 
 
 def _versions() -> dict[str, str]:

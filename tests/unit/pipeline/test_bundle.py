@@ -154,3 +154,14 @@ def test_onnx_style_cannot_have_a_builtin_table(tmp_path: Path) -> None:
 def test_missing_manifest(tmp_path: Path) -> None:
     with pytest.raises(BundleError, match=r"style\.toml: file not found"):
         load_bundle(tmp_path)
+
+
+def test_the_documented_neural_style_example_loads() -> None:
+    """docs/examples/mosaic-hd is what docs/styles.md tells people to copy."""
+    root = Path(__file__).resolve().parents[3]
+    style = load_bundle(root / "docs" / "examples" / "mosaic-hd")
+    assert style.kind is Kind.NEURAL_STYLE
+    assert style.neural_style is not None and [p.size for p in style.neural_style.passes] == [
+        256,
+        512,
+    ]
