@@ -41,7 +41,11 @@ def grid(rows: list[list[np.ndarray]], titles: list[str], tile: int) -> Image.Im
     cells = [[fit(img, tile) for img in row] for row in rows]
     widths = [max(row[c].shape[1] for row in cells) for c in range(len(titles))]
     heights = [max(img.shape[0] for img in row) for row in cells]
-    canvas = Image.new("RGB", (sum(widths) + gap * (len(widths) + 1), header + sum(heights) + gap * len(heights)), "white")
+    canvas = Image.new(
+        "RGB",
+        (sum(widths) + gap * (len(widths) + 1), header + sum(heights) + gap * len(heights)),
+        "white",
+    )
     draw = ImageDraw.Draw(canvas)
     font = ImageFont.load_default(size=14)
     x = gap
@@ -76,7 +80,9 @@ def main() -> None:
 
     # The fast neural style on held-out photos of a person, a pet, a place and a still life.
     styled = [[fit(p, 512), renderer.render(FAST_STYLE, p)] for p in photos.values()]
-    grid(styled, ["held-out photo", FAST_STYLE], 360).save(args.out / "builtin-mosaic.jpg", quality=88)
+    grid(styled, ["held-out photo", FAST_STYLE], 360).save(
+        args.out / "builtin-mosaic.jpg", quality=80
+    )
 
     # The distilled student against its teacher, at 1024 px on the longer side.
     lpips = Lpips.load()
@@ -84,11 +90,15 @@ def main() -> None:
     for name, photo in photos.items():
         big = fit(photo, 1024)
         teacher, student = renderer.render(TEACHER, big), renderer.render(STUDENT, big)
-        diff = np.clip(np.abs(teacher.astype(int) - student.astype(int)) * 4, 0, 255).astype(np.uint8)
+        diff = np.clip(np.abs(teacher.astype(int) - student.astype(int)) * 4, 0, 255).astype(
+            np.uint8
+        )
         rows.append([big, teacher, student, diff])
-        figures.append((name, psnr(student, teacher), ssim(student, teacher), lpips(student, teacher)))
-    titles = ["held-out photo", f"{TEACHER} (teacher)", f"{STUDENT} (student)", "|difference| × 4"]
-    grid(rows, titles, 300).save(args.out / "builtin-oil-fast.jpg", quality=88)
+        figures.append(
+            (name, psnr(student, teacher), ssim(student, teacher), lpips(student, teacher))
+        )
+    titles = ["held-out photo", f"{TEACHER} (teacher)", f"{STUDENT} (student)", "|difference| x 4"]
+    grid(rows, titles, 300).save(args.out / "builtin-oil-fast.jpg", quality=80)
     print("| photo | PSNR dB | SSIM | LPIPS |\n|---|---|---|---|")
     for name, p, s, lp in figures:
         print(f"| {name} | {p:.2f} | {s:.4f} | {lp:.4f} |")

@@ -42,14 +42,16 @@ def mosaic(side: int, seed: int) -> np.ndarray:
     )
     # Neighbouring tiles take colours from a slowly varying field, so the picture has bands
     # of colour (like a window's design) rather than confetti.
-    field = cv2.GaussianBlur(rng.uniform(0, 1, (side // 16, side // 16)).astype(np.float32), (0, 0), 1.5)
+    field = cv2.GaussianBlur(
+        rng.uniform(0, 1, (side // 16, side // 16)).astype(np.float32), (0, 0), 1.5
+    )
     field = cv2.resize(field, (side, side), interpolation=cv2.INTER_CUBIC)
     field = (field - field.min()) / (np.ptp(field) + 1e-6)
     n = labels.max() + 1
     centres = np.zeros((n, 2), np.int64)
     ys, xs = np.nonzero(markers == 0)
     centres[labels[ys, xs]] = np.stack([ys, xs], 1)
-    pick = (field[centres[:, 0], centres[:, 1]] * (len(PALETTE) - 1) + rng.normal(0, 1.3, n))
+    pick = field[centres[:, 0], centres[:, 1]] * (len(PALETTE) - 1) + rng.normal(0, 1.3, n)
     colours = PALETTE[np.clip(np.rint(pick), 0, len(PALETTE) - 1).astype(int)]
     colours *= rng.uniform(0.8, 1.15, (n, 1))
     image = colours[labels]

@@ -26,7 +26,7 @@ $BIN/pixserve train fast-style "$WORK/photos" --out "$WORK/fs-mosaic" \
   --width 24 --size 128 --load-size 256 --flip --repeat 20 --epochs 40 --decay-epochs 10 \
   --log-every 13
 $BIN/pixserve export "$WORK/fs-mosaic" --name mosaic --styles-dir "$BUILTIN" --force \
-  --title "Stained glass" --max-side 768 \
+  --title "Stained glass" --max-side 768 --fast \
   --description "Glass tiles set in lead, by a fast neural style pixserve trained itself."
 
 # oil-fast: a CompactNet student of the classical oil operator, on pairs made at the
@@ -37,8 +37,10 @@ $BIN/pixserve train distill "$WORK/oil-pairs" --out "$WORK/oil-student" --studen
   --width 32 --depth 2 --shuffle 4 --size 256 --batch-size 8 --repeat 20 --epochs 60 \
   --decay-epochs 20 --log-every 11 --save-every 10
 $BIN/pixserve export "$WORK/oil-student" --name oil-fast --styles-dir "$BUILTIN" --force \
-  --title "Oil painting (fast)" --tile 0 \
+  --title "Oil painting (fast)" --tile 0 --fast \
   --description "The oil painting style, distilled into a small network: same look, a fraction of the time."
 
 # Figures and pictures for the docs.
 $BIN/python scripts/builtin_report.py "$WORK/photos1024/val" --out docs/images
+cp "$WORK/fs-mosaic/losses.png" docs/images/builtin-mosaic-losses.png
+cp "$WORK/oil-student/losses.png" docs/images/builtin-oil-fast-losses.png

@@ -17,7 +17,7 @@ from pixserve.services import Submission
 from tests.support.images import jpeg_bytes, photo
 from tests.support.models import conv_chain_model, write_onnx_bundle
 
-BUILTIN = ["cartoon", "pencil", "pencil-color", "watercolor", "oil"]
+BUILTIN = ["cartoon", "pencil", "pencil-color", "watercolor", "oil", "mosaic", "oil-fast"]
 
 
 @pytest.fixture

@@ -51,6 +51,7 @@ def publish(
     force: bool = False,
     tolerance: float = TOLERANCE,
     sample: np.ndarray | None = None,
+    fast: bool | None = None,
 ) -> ImportResult:
     """Export ``loaded`` to ONNX, verify it against PyTorch, write the bundle ``root/name``.
 
@@ -80,6 +81,7 @@ def publish(
         max_side=max_side,
         tile=tile,
         tile_overlap=tile_overlap,
+        fast=fast,
     )
     with tempfile.TemporaryDirectory(prefix="pixserve-import-") as tmp:
         onnx_path = Path(tmp) / "model.onnx"

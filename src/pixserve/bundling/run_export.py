@@ -35,6 +35,7 @@ def export_run(
     tile: int | None = None,
     tile_overlap: int | None = None,
     running_stats: bool = False,
+    fast: bool | None = None,
     force: bool = False,
 ) -> ImportResult:
     """Publish network ``net`` (default: the run's first exportable one) of ``epoch``.
@@ -76,6 +77,7 @@ def export_run(
         tile=tile,
         tile_overlap=tile_overlap,
         force=force,
+        fast=fast,
         sample=sample_input(config, chosen),
     )
 

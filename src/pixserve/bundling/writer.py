@@ -62,6 +62,7 @@ def onnx_manifest(
     max_side: int | None = None,
     tile: int | None = None,
     tile_overlap: int | None = None,
+    fast: bool | None = None,
 ) -> OnnxManifest:
     """The manifest of an imported ONNX model whose tensors follow ``io``.
 
@@ -76,7 +77,7 @@ def onnx_manifest(
     data = {
         "name": name,
         "title": title,
-        **_given(description=description),
+        **_given(description=description, fast=fast),
         "model": io.convention() | _given(tile=tile, tile_overlap=tile_overlap),
         "pipeline": _given(max_side=max_side),
     }

@@ -40,6 +40,9 @@ from pixserve.core.errors import CheckpointError
 )
 @click.option("--tile-overlap", type=click.IntRange(0, 4096), default=None)
 @click.option("--eval", "running_stats", is_flag=True, help="BatchNorm with running statistics.")
+@click.option(
+    "--fast", is_flag=True, default=None, help="Cheap enough for POST /v1/translate (inline)."
+)
 @click.option("--force", is_flag=True, help="Replace an existing bundle of that name.")
 @friendly_errors
 def export(
@@ -54,6 +57,7 @@ def export(
     tile: int | None,
     tile_overlap: int | None,
     running_stats: bool,
+    fast: bool | None,
     force: bool,
 ) -> None:
     """Export RUN's generator to ONNX, verify it against PyTorch, and write a style bundle."""
@@ -75,6 +79,7 @@ def export(
         tile=tile,
         tile_overlap=tile_overlap,
         running_stats=running_stats,
+        fast=fast,
         force=force,
     )
     report(result)

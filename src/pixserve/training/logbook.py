@@ -64,11 +64,13 @@ def _fmt(value: float) -> str:
 def plot_losses(log: LossLog, target: Path, loss_names: Sequence[str], title: str) -> bool:
     """Draw every loss against the epoch into ``target`` (PNG). False if there is no row yet.
 
-    One panel per loss, because GAN, L1 and style losses differ by orders of magnitude.
+    One panel per loss, because GAN, L1 and style losses differ by orders of magnitude; a
+    loss that is 0 throughout (a term weighted 0, i.e. switched off) gets none.
     """
     rows = log.rows()
     if not rows:
         return False
+    loss_names = [n for n in loss_names if any(r.get(n, 0.0) != 0 for r in rows)] or loss_names
     import matplotlib
 
     matplotlib.use("Agg", force=True)

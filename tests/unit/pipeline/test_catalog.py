@@ -11,7 +11,15 @@ from pixserve.pipeline.upscalers import UPSCALERS
 from tests.unit.pipeline.bundles import builtin_toml, write_bundle
 
 OPERATOR_STYLES = {"cartoon", "pencil", "pencil-color", "watercolor", "oil"}
-BUILTINS = OPERATOR_STYLES | set(UPSCALERS)
+#: Trained by pixserve itself (docs/builtin-models.md).
+TRAINED_STYLES = {"mosaic", "oil-fast"}
+BUILTINS = OPERATOR_STYLES | TRAINED_STYLES | set(UPSCALERS)
+
+
+def _kind(name: str) -> Kind:
+    if name in OPERATOR_STYLES:
+        return Kind.BUILTIN
+    return Kind.ONNX if name in TRAINED_STYLES else Kind.UPSCALER
 
 
 def test_builtins_are_all_there_with_thumbnails() -> None:
@@ -19,11 +27,21 @@ def test_builtins_are_all_there_with_thumbnails() -> None:
     assert set(catalog.names()) == BUILTINS
     assert len(catalog) == len(BUILTINS)
     for style in catalog:
-        assert style.kind is (Kind.BUILTIN if style.name in OPERATOR_STYLES else Kind.UPSCALER)
+        assert style.kind is _kind(style.name)
         assert style.path.parent == BUILTIN_DIR
         assert style.thumbnail is not None
         assert 0 < style.thumbnail.stat().st_size < 40_000
         assert style.info()["limits"]["max_side"] == style.max_side
+
+
+def test_the_trained_styles_ship_small_verified_models() -> None:
+    catalog = Catalog.load([], strict=True)
+    for name in TRAINED_STYLES:
+        style = catalog.get(name)
+        assert style.model is not None and style.fast
+        assert style.model.path.stat().st_size <= 5_000_000  # weights ≤ 5 MB each
+        config = (style.path / "config.json").read_text()
+        assert '"verification"' in config and '"arch"' in config  # how it was made, checked
 
 
 def test_user_bundle_overrides_builtin_and_adds_new(

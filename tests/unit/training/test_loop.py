@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import os
 from pathlib import Path
 
 import pytest
@@ -104,6 +105,10 @@ def test_a_run_folder_holds_config_checkpoints_curves_and_samples(data: Path, tm
         "checkpoints/2_net_G.pth",
         "checkpoints/latest_state.pt",
     }
+    umask = os.umask(0)
+    os.umask(umask)
+    for written in ("losses.png", "config.json", "checkpoints/latest_net_G.pth"):
+        assert (run / written).stat().st_mode & 0o777 == 0o666 & ~umask, written
     with Image.open(run / "losses.png") as plot:
         assert plot.format == "PNG" and plot.width > 300
     with Image.open(run / "samples" / "epoch_002.png") as grid:
