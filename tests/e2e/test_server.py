@@ -26,10 +26,12 @@ def submit(client, data: bytes, style: str, name: str = "photo.jpg", **fields):
 
 
 def test_catalog_lists_the_builtin_styles(client):
-    names = {s["name"] for s in client.get("/v1/styles").json()["styles"]}
-    assert {"cartoon", "pencil", "watercolor", "oil"} <= names
-    thumb = client.get("/v1/styles/cartoon/thumbnail")
-    assert thumb.status_code == 200 and open_image(thumb.content).width > 0
+    styles = {s["name"]: s for s in client.get("/v1/styles").json()["styles"]}
+    assert {"cartoon", "pencil", "watercolor", "oil", "mosaic", "oil-fast"} <= set(styles)
+    for name in ("cartoon", "mosaic", "oil-fast"):  # classical, and trained by pixserve
+        assert styles[name]["thumbnail_url"]
+        thumb = client.get(f"/v1/styles/{name}/thumbnail")
+        assert thumb.status_code == 200 and open_image(thumb.content).width > 0
 
 
 def test_one_photo_from_upload_to_result(client):

@@ -62,7 +62,9 @@ class Pipeline:
         done = 0.0
         if progress is not None:
             progress(0.0)
-        frame = Frame(pixels=pixels, source_shape=(pixels.shape[0], pixels.shape[1]), crop=crop)
+        frame = Frame(
+            pixels=pixels, source_shape=(pixels.shape[0], pixels.shape[1]), crop=crop, photo=pixels
+        )
         for i, step in enumerate(self.steps):
             if progress is not None and isinstance(step, ReportsProgress):
                 frame = step.run(frame, _within(progress, done / total, step.weight / total))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
@@ -136,3 +137,32 @@ def test_a_step_that_reports_progress_moves_the_pipelines_bar(chelsea: np.ndarra
     total = sum(s.weight for s in pipeline.steps)
     start = (CropStep.weight + LimitSize.weight) / total
     assert min(p for p in inside if p > start) == pytest.approx(start + 0.9 / total / 10)
+
+
+def test_normalise_colours_gives_the_photo_its_colours_back(chelsea: np.ndarray) -> None:
+    from pixserve.pipeline.steps import NormaliseColours
+
+    tinted = np.clip(chelsea.astype(int) * [0.4, 0.6, 1.0] + [0, 0, 60], 0, 255).astype(np.uint8)
+    frame = Frame(pixels=tinted, source_shape=chelsea.shape[:2], photo=chelsea)
+    fixed = NormaliseColours()(frame).pixels
+    before = np.abs(tinted.mean((0, 1)) - chelsea.mean((0, 1))).max()
+    after = np.abs(fixed.mean((0, 1)) - chelsea.mean((0, 1))).max()
+    assert before > 40 and after < 6
+    assert np.array_equal(NormaliseColours(strength=0.0)(frame).pixels, tinted)
+
+
+def test_normalise_colours_is_a_post_step_after_a_crop(tmp_path: Path, chelsea: np.ndarray) -> None:
+    post = '[{ step = "normalise_colours", strength = 1.0, lightness = false }]'
+    toml = builtin_toml("kept", operator="watercolor") + f"[pipeline]\npost = {post}\n"
+    pipeline = build_pipeline(load_bundle(write_bundle(tmp_path, "kept", toml)), EngineCache())
+    assert pipeline.names[-1] == "normalise_colours"
+    out = pipeline.run(chelsea, crop=Crop(100, 50, 200, 150))
+    region = chelsea[50:200, 100:300]
+    assert out.shape == region.shape
+
+    def lab_means(rgb: np.ndarray) -> np.ndarray:
+        return cv2.cvtColor(rgb.astype(np.float32) / 255, cv2.COLOR_RGB2LAB).mean((0, 1))
+
+    light, a, b = np.abs(lab_means(out) - lab_means(region))
+    assert a < 1 and b < 1  # the crop's hues; watercolor's own lightness kept
+    assert light > 3

@@ -7,7 +7,7 @@ from pixserve.pipeline.steps.limit_size import LimitSize
 from pixserve.pipeline.steps.neural_style import NeuralStyleStep, neural_style_step
 from pixserve.pipeline.steps.onnx_model import OnnxModelStep
 from pixserve.pipeline.steps.operator import OperatorStep
-from pixserve.pipeline.steps.post import ResizeToInput, Sharpen
+from pixserve.pipeline.steps.post import NormaliseColours, ResizeToInput, Sharpen
 from pixserve.pipeline.steps.registry import POST_STEPS, make_post_step
 from pixserve.pipeline.steps.upscale import Upscale, UpscaleModelStep, upscale_model_step
 
@@ -19,6 +19,7 @@ __all__ = [
     "LimitSize",
     "NeedsModels",
     "NeuralStyleStep",
+    "NormaliseColours",
     "OnnxModelStep",
     "OperatorStep",
     "Progress",

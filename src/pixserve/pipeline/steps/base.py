@@ -26,6 +26,9 @@ class Frame:
     pixels: np.ndarray  # (H, W, 3) uint8 RGB
     source_shape: tuple[int, int]
     crop: Crop | None = None
+    #: The picture the style is applied to (after the crop and face crop, before the size
+    #: limit), for post steps that compare the result with it; None: ``pixels`` is it.
+    photo: np.ndarray | None = None
 
     def with_pixels(self, pixels: np.ndarray) -> Frame:
         """A copy of this frame holding ``pixels``."""

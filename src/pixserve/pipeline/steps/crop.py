@@ -29,4 +29,4 @@ class CropStep:
                 f"crop {crop} (x,y,w,h) reaches outside the {w}×{h} image (width×height)"
             )
         pixels = frame.pixels[crop.y : crop.y + crop.h, crop.x : crop.x + crop.w]
-        return Frame(pixels=pixels, source_shape=(crop.h, crop.w), crop=crop)
+        return Frame(pixels=pixels, source_shape=(crop.h, crop.w), crop=crop, photo=pixels)

@@ -38,7 +38,7 @@ class FaceStep:
             return frame
         crop = crop_face(frame.pixels, face, margin=self.margin, align=self.align)
         h, w = crop.shape[:2]
-        return Frame(pixels=crop, source_shape=(h, w), crop=frame.crop)
+        return Frame(pixels=crop, source_shape=(h, w), crop=frame.crop, photo=crop)
 
 
 def main_face(faces: Sequence[Face]) -> Face | None:

@@ -10,13 +10,14 @@ from collections.abc import Callable
 from typing import Any
 
 from pixserve.pipeline.steps.base import Step
-from pixserve.pipeline.steps.post import ResizeToInput, Sharpen
+from pixserve.pipeline.steps.post import NormaliseColours, ResizeToInput, Sharpen
 from pixserve.pipeline.steps.upscale import Upscale
 
 POST_STEPS: dict[str, Callable[..., Step]] = {
     "sharpen": Sharpen,
     "resize_to_input": ResizeToInput,
     "upscale": Upscale,
+    "normalise_colours": NormaliseColours,
 }
 
 
