@@ -20,6 +20,7 @@ from pixserve.imaging import decode_image, encode_image
 from pixserve.inference import EngineCache
 from pixserve.pipeline import Style, build_pipeline
 from pixserve.pipeline.bundle import THUMBNAIL
+from pixserve.pipeline.operators.scale import fit_within
 from pixserve.pipeline.upscalers import UPSCALERS
 
 SAMPLE = Path(__file__).with_name("sample.jpg")
@@ -52,7 +53,7 @@ def render_thumbnail(
     photo = sample if sample is not None else sample_photo()
     if photo.ndim != 3 or photo.shape[2] != 3 or photo.dtype != np.uint8:
         raise ValueError(f"a sample must be RGB uint8 (H, W, 3), got {photo.dtype} {photo.shape}")
-    photo = _fit(photo, WORK_SIDE)
+    photo = fit_within(photo, WORK_SIDE)
     scale = _scale(style)
     if scale > 1:
         photo = _centre_square(photo, max(WORK_SIDE // scale, 16))
@@ -95,15 +96,6 @@ def _scale(style: Style) -> int:
     if style.upscaler is not None:
         return UPSCALERS[style.upscaler.model].scale
     return 1
-
-
-def _fit(rgb: np.ndarray, side: int) -> np.ndarray:
-    h, w = rgb.shape[:2]
-    factor = side / max(h, w)
-    if factor >= 1:
-        return rgb
-    size = (max(round(w * factor), 1), max(round(h * factor), 1))
-    return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
 
 
 def _centre_square(rgb: np.ndarray, side: int | None = None) -> np.ndarray:

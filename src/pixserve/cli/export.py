@@ -7,25 +7,17 @@ from pathlib import Path
 import click
 
 from pixserve.cli.import_ import default_root, report
-from pixserve.cli.options import friendly_errors
+from pixserve.cli.options import bundle_options, friendly_errors
 from pixserve.core.errors import CheckpointError
 
 
 @click.command()
 @click.argument("run", type=click.Path(path_type=Path))
-@click.option("--name", required=True, help="Style name: lowercase letters, digits, '-'.")
+@bundle_options
 @click.option(
     "--net", default=None, help="Which network (cyclegan: G_A or G_B; default: the first)."
 )
 @click.option("--epoch", default="latest", show_default=True, help="A kept epoch, e.g. 25.")
-@click.option("--title", default=None, help="Shown in the UI (default: from the name).")
-@click.option("--description", default=None, help="One sentence for the UI.")
-@click.option(
-    "--styles-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Where to write the bundle (default: first folder of PIXSERVE_STYLES_PATH).",
-)
 @click.option(
     "--max-side",
     type=click.IntRange(16, 8192),

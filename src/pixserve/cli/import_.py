@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from pixserve.cli.options import friendly_errors
+from pixserve.cli.options import bundle_options, friendly_errors
 from pixserve.core.errors import BundleError, CheckpointError
 from pixserve.core.settings import get_settings
 
@@ -21,15 +21,7 @@ ARCHES = ["auto", "cyclegan", "pix2pix", "fast-style", "animegan2", "realesrgan"
 @click.command("import")
 @click.argument("arch", type=click.Choice(ARCHES))
 @click.argument("checkpoint", type=click.Path(path_type=Path))
-@click.option("--name", required=True, help="Style name: lowercase letters, digits, '-'.")
-@click.option("--title", default=None, help="Shown in the UI (default: from the name).")
-@click.option("--description", default=None, help="One sentence for the UI.")
-@click.option(
-    "--styles-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Where to write the bundle (default: first folder of PIXSERVE_STYLES_PATH).",
-)
+@bundle_options
 @click.option("--force", is_flag=True, help="Replace an existing bundle of that name.")
 @click.option(
     "--max-side",

@@ -19,6 +19,7 @@ import torch
 from torch.utils.data import Dataset, Sampler
 
 from pixserve.core.errors import DatasetError
+from pixserve.training.prep.resize import resize, square
 from pixserve.training.run import DataConfig
 
 T = TypeVar("T")
@@ -66,12 +67,12 @@ class Augment:
         """The same cut applied to every image of ``images`` (a pair stays aligned)."""
         if not self.train or rng is None:
             if self.resize == "square":
-                return [_resize(img, self.size) for img in images]
+                return [resize(img, self.size, self.size) for img in images]
             if self.resize == "shorter-side":
-                return [centre_square(img, self.size) for img in images]
+                return [square(img, self.size) for img in images]
             return [_centre_crop(_at_least(img, self.size), self.size) for img in images]
         if self.resize == "square":
-            loaded = [_resize(img, self.load_size) for img in images]
+            loaded = [resize(img, self.load_size, self.load_size) for img in images]
         elif self.resize == "shorter-side":
             side = int(rng.integers(self.size, self.load_size + 1))
             loaded = [_shorter_side(img, side) for img in images]
@@ -114,25 +115,11 @@ def _centre_crop(img: np.ndarray, side: int) -> np.ndarray:
     return img[y : y + side, x : x + side]
 
 
-def _resize(img: np.ndarray, side: int) -> np.ndarray:
-    h, w = img.shape[:2]
-    if (h, w) == (side, side):
-        return img
-    shrinking = side < min(h, w)
-    interpolation = cv2.INTER_AREA if shrinking else cv2.INTER_CUBIC
-    return cv2.resize(img, (side, side), interpolation=interpolation)
-
-
-def centre_square(img: np.ndarray, side: int) -> np.ndarray:
-    """Resize so the shorter side is ``side``, then cut the centre square."""
-    return _centre_crop(_shorter_side(img, side), side)
-
-
 def fixed_batch(
     files: Sequence[Path], read: Callable[[Path], np.ndarray], size: int
 ) -> torch.Tensor:
     """Images resized to ``size``², as a (K, 3, size, size) batch in −1..1 (sample grids)."""
-    return torch.stack([to_signed(_resize(read(f), size)) for f in files])
+    return torch.stack([to_signed(resize(read(f), size, size)) for f in files])
 
 
 def to_signed(img: np.ndarray) -> torch.Tensor:

@@ -26,7 +26,6 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torch.utils.data import default_collate
 
 from pixserve.core.errors import DatasetError, PixserveError
 from pixserve.models.compact import CompactConfig, CompactNet
@@ -35,14 +34,21 @@ from pixserve.models.resnet_generator import ResnetGenerator, ResnetGeneratorCon
 from pixserve.models.transformer_net import TransformerNet, TransformerNetConfig
 from pixserve.models.vgg import find_vgg16, load_vgg16, taps
 from pixserve.training import layout
-from pixserve.training.data import Batch, PairedDataset, augment_for
+from pixserve.training.data import Batch
 from pixserve.training.distributed import Cluster, unwrap
 from pixserve.training.init import init_weights
-from pixserve.training.losses import gan_loss
+from pixserve.training.losses import gan_loss, train_discriminator
 from pixserve.training.precision import Precision
 from pixserve.training.prep.teacher import read_teacher_record
 from pixserve.training.run import STUDENT_FAMILIES, RunConfig, RunFolder
-from pixserve.training.trainer import SampleGrid, TrainData, Trainer, require_multiple, unit
+from pixserve.training.trainer import (
+    SampleGrid,
+    TrainData,
+    Trainer,
+    paired_data,
+    require_multiple,
+    unit,
+)
 
 STUDENTS = tuple(STUDENT_FAMILIES)
 PERCEPTUAL_TAPS = ("relu2_2", "relu3_3")
@@ -117,24 +123,7 @@ class DistillTrainer(Trainer):
         return net(x)
 
     def data(self) -> TrainData:
-        cfg = self.config
-        root = Path(cfg.data.path)
-        train = layout.find_paired(root, "train")
-        dataset = PairedDataset(
-            train.items,
-            layout.read_pair,
-            augment_for(cfg.data),
-            seed=cfg.loop.seed,
-            repeat=cfg.data.repeat,
-        )
-        val = layout.find_paired(root, "val")
-        shown = PairedDataset(
-            (val or train).items[: cfg.loop.samples],
-            layout.read_pair,
-            augment_for(cfg.data, train=False),
-        )
-        samples = default_collate([shown[i] for i in range(len(shown))])
-        return TrainData(dataset, samples, "val" if val else "train")
+        return paired_data(self.config)
 
     def train_step(self, batch: Batch) -> dict[str, float]:
         o = self.options
@@ -170,13 +159,15 @@ class DistillTrainer(Trainer):
         d_loss = torch.zeros(())
         if self.D is not None and d_plain is not None:
             d_plain.requires_grad_(True)
-            self.optimizers["D"].zero_grad(set_to_none=True)
-            with self.autocast():
-                real = self.D(torch.cat([photo, target], 1))
-                fake = self.D(torch.cat([photo, out.detach()], 1))
-            d_loss = (gan_loss(real, True, "lsgan") + gan_loss(fake, False, "lsgan")) * 0.5
-            d_loss.backward()
-            self.optimizers["D"].step()
+            real, fake = train_discriminator(
+                self.D,
+                self.optimizers["D"],
+                torch.cat([photo, target], 1),
+                torch.cat([photo, out], 1),
+                "lsgan",
+                self.autocast,
+            )
+            d_loss = (real + fake) * 0.5
         return {
             "L1": l1.item(),
             "perceptual": perceptual.item(),

@@ -23,9 +23,10 @@ from pixserve.core.errors import DatasetError
 from pixserve.models.transformer_net import TransformerNet, TransformerNetConfig
 from pixserve.models.vgg import find_vgg16, gram, load_vgg16, taps
 from pixserve.training import layout
-from pixserve.training.data import Batch, ImageDataset, augment_for, centre_square, to_byte_range
+from pixserve.training.data import Batch, ImageDataset, augment_for, to_byte_range
 from pixserve.training.distributed import Cluster
 from pixserve.training.precision import Precision
+from pixserve.training.prep.resize import square
 from pixserve.training.run import RunConfig
 from pixserve.training.trainer import SampleGrid, TrainData, Trainer, require_multiple, unit
 
@@ -114,7 +115,7 @@ class FastStyleTrainer(Trainer):
     def sample(self, batch: Batch) -> SampleGrid:
         x = batch["A"]
         y = self.nets["G"](x).clamp(0, 255)
-        style = to_byte_range(centre_square(self.style_pixels, x.shape[-1]))[None]
+        style = to_byte_range(square(self.style_pixels, x.shape[-1]))[None]
         return SampleGrid(
             ["photo", "styled", "style"],
             [

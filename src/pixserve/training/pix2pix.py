@@ -10,23 +10,20 @@ that repository's keys, so ``pixserve import pix2pix`` reads them as it reads th
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from torch.utils.data import default_collate
 
 from pixserve.core.errors import DatasetError
 from pixserve.models.patchgan import NLayerDiscriminator, PatchGANConfig
 from pixserve.models.unet_generator import UnetGenerator, UnetGeneratorConfig
-from pixserve.training import layout
-from pixserve.training.data import Batch, PairedDataset, augment_for
+from pixserve.training.data import Batch
 from pixserve.training.distributed import Cluster, unwrap
 from pixserve.training.init import init_weights
-from pixserve.training.losses import gan_loss
+from pixserve.training.losses import gan_loss, train_discriminator
 from pixserve.training.precision import Precision
 from pixserve.training.run import RunConfig
-from pixserve.training.trainer import SampleGrid, TrainData, Trainer, unit
+from pixserve.training.trainer import SampleGrid, TrainData, Trainer, paired_data, unit
 
 
 @dataclass
@@ -66,27 +63,7 @@ class Pix2PixTrainer(Trainer):
         self.optimizers = {"G": self.adam([self.G]), "D": self.adam([self.D])}
 
     def data(self) -> TrainData:
-        cfg = self.config
-        root = Path(cfg.data.path)
-        swap = cfg.data.direction == "BtoA"
-        train = layout.find_paired(root, "train")
-        dataset = PairedDataset(
-            train.items,
-            layout.read_pair,
-            augment_for(cfg.data),
-            seed=cfg.loop.seed,
-            swap=swap,
-            repeat=cfg.data.repeat,
-        )
-        val = layout.find_paired(root, "val")
-        source = "val" if val else "train"
-        shown = PairedDataset(
-            (val or train).items[: cfg.loop.samples],
-            layout.read_pair,
-            augment_for(cfg.data, train=False),
-            swap=swap,
-        )
-        return TrainData(dataset, default_collate([shown[i] for i in range(len(shown))]), source)
+        return paired_data(self.config, swap=self.config.data.direction == "BtoA")
 
     def train_step(self, batch: Batch) -> dict[str, float]:
         real_a, real_b = batch["A"], batch["B"]  # (N, 3, S, S) each, −1..1
@@ -96,14 +73,14 @@ class Pix2PixTrainer(Trainer):
 
         # Discriminator: real pairs → 1, generated pairs → 0.
         self.set_requires_grad([d_plain], True)
-        self.optimizers["D"].zero_grad(set_to_none=True)
-        with self.autocast():
-            pred_fake = self.D(torch.cat([real_a, fake_b.detach()], 1))  # (N, 1, P, P)
-            pred_real = self.D(torch.cat([real_a, real_b], 1))
-        d_fake = gan_loss(pred_fake, False, self.options.gan_mode)
-        d_real = gan_loss(pred_real, True, self.options.gan_mode)
-        ((d_fake + d_real) * 0.5).backward()
-        self.optimizers["D"].step()
+        d_real, d_fake = train_discriminator(
+            self.D,
+            self.optimizers["D"],
+            torch.cat([real_a, real_b], 1),
+            torch.cat([real_a, fake_b], 1),
+            self.options.gan_mode,
+            self.autocast,
+        )
 
         # Generator: fool D (through the plain module: D's weights are frozen here), plus L1.
         self.set_requires_grad([d_plain], False)

@@ -13,14 +13,17 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, ClassVar
 
 import torch
 from torch import nn
 from torch.optim import Optimizer
+from torch.utils.data import default_collate
 
 from pixserve.core.errors import DatasetError
-from pixserve.training.data import Batch, _EpochDataset
+from pixserve.training import layout
+from pixserve.training.data import Batch, PairedDataset, _EpochDataset, augment_for
 from pixserve.training.distributed import Cluster
 from pixserve.training.precision import Precision, autocast
 from pixserve.training.run import RunConfig, RunFolder
@@ -114,6 +117,30 @@ class Trainer(ABC):
     def load_extra_state(self, state: dict[str, Any]) -> None:
         """Restore :meth:`extra_state` output."""
         return None
+
+
+def paired_data(config: RunConfig, *, swap: bool = False) -> TrainData:
+    """Aligned pairs from the run's dataset (``train``), cut by its augmentation, and the
+    first ``--samples`` pairs of ``val`` (or ``train``) as the fixed sample batch."""
+    root = Path(config.data.path)
+    train = layout.find_paired(root, "train")
+    dataset = PairedDataset(
+        train.items,
+        layout.read_pair,
+        augment_for(config.data),
+        seed=config.loop.seed,
+        swap=swap,
+        repeat=config.data.repeat,
+    )
+    val = layout.find_paired(root, "val")
+    shown = PairedDataset(
+        (val or train).items[: config.loop.samples],
+        layout.read_pair,
+        augment_for(config.data, train=False),
+        swap=swap,
+    )
+    samples = default_collate([shown[i] for i in range(len(shown))])
+    return TrainData(dataset, samples, "val" if val else "train")
 
 
 def require_multiple(size: int, multiple: int) -> None:

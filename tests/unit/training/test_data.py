@@ -11,10 +11,10 @@ from pixserve.training.data import (
     Augment,
     EpochSampler,
     PairedDataset,
-    centre_square,
     to_byte_range,
     to_signed,
 )
+from pixserve.training.prep.resize import square as centre_square
 
 
 def test_an_epoch_is_a_seeded_permutation() -> None:
