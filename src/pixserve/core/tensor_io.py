@@ -56,6 +56,9 @@ class TensorIO(BaseModel):
     size_multiple: int = Field(default=1, ge=1, le=512)
     #: Output size = input size × scale.
     scale: int = Field(default=1, ge=1, le=16)
+    #: A model that takes one fixed square size (U-GAT-IT's MLP reads the whole feature
+    #: map): the image is resized to ``input_size``² and the output resized back.
+    input_size: int | None = Field(default=None, ge=16, le=4096)
 
     def convention(self) -> dict[str, Any]:
         """Only these keys, without what a subclass adds (a path, tiles, …)."""

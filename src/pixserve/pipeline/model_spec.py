@@ -54,6 +54,8 @@ class ModelSpec(TensorIO):
     @classmethod
     def _tile_fits_the_model(cls, tile: int, info: ValidationInfo) -> int:
         multiple = info.data.get("size_multiple", 1)
+        if tile and info.data.get("input_size") is not None:
+            raise ValueError("must be 0 for a model with a fixed input_size")
         if tile and (tile < 32 or tile % multiple):
             raise ValueError(f"must be 0 or ≥ 32 and a multiple of size_multiple, got {tile}")
         return tile

@@ -6,6 +6,7 @@ loaded checkpoint's ``ModelIO`` when an import verifies its export.
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
 from pixserve.core.errors import ModelError
@@ -20,7 +21,10 @@ _AFFINE: dict[ValueRange, tuple[float, float]] = {
 
 
 def to_tensor(rgb: np.ndarray, spec: TensorIO) -> np.ndarray:
-    """A float32 batch of one: channel order, value range, reflect padding, then layout."""
+    """A float32 batch of one: fixed size, channel order, value range, reflect padding,
+    then layout."""
+    if spec.input_size is not None:
+        rgb = _resize(rgb, spec.input_size, spec.input_size)
     pixels = rgb[..., ::-1] if spec.channels is Channels.BGR else rgb
     scale, offset = _AFFINE[spec.range]
     x = pixels.astype(np.float32) * np.float32(scale) + np.float32(offset)
@@ -50,6 +54,11 @@ def output_pixels(output: np.ndarray, spec: TensorIO, input_shape: tuple[int, ..
     Tiling blends these before rounding. Raises :class:`ModelError` for a wrong shape.
     """
     want_h, want_w = input_shape[0] * spec.scale, input_shape[1] * spec.scale
+    if spec.input_size is not None:
+        pixels = output_pixels(
+            output, spec.model_copy(update={"input_size": None}), (spec.input_size, spec.input_size)
+        )
+        return _resize(pixels, want_h, want_w)
     if output.ndim == 3:
         output = output[None]  # a model that drops the batch axis for a batch of one
     if output.ndim != 4 or output.shape[0] < 1:
@@ -75,3 +84,12 @@ def output_pixels(output: np.ndarray, spec: TensorIO, input_shape: tuple[int, ..
     if spec.channels is Channels.BGR:
         pixels = pixels[..., ::-1]
     return pixels
+
+
+def _resize(image: np.ndarray, height: int, width: int) -> np.ndarray:
+    """``image`` at ``height`` × ``width``: area averaging to shrink, bicubic to enlarge."""
+    if image.shape[:2] == (height, width):
+        return image
+    shrink = height * width < image.shape[0] * image.shape[1]
+    method = cv2.INTER_AREA if shrink else cv2.INTER_CUBIC
+    return cv2.resize(image, (width, height), interpolation=method)

@@ -11,6 +11,7 @@ from PIL import Image
 from skimage import data
 
 from pixserve.core.errors import NoFaceFound
+from pixserve.domain import Crop
 from pixserve.inference import EngineCache
 from pixserve.pipeline import build_pipeline, load_bundle
 from pixserve.pipeline.faces import Face, make_detector
@@ -111,3 +112,11 @@ def test_bad_face_tables(tmp_path: Path, face: str, message: str) -> None:
 
     with pytest.raises(BundleError, match=message):
         load_bundle(face_bundle(tmp_path, face))
+
+
+def test_a_user_crop_skips_the_face_step(tmp_path: Path) -> None:
+    # The coffee has no face: a required face step refuses it, unless the person cropped.
+    style = load_bundle(face_bundle(tmp_path, "{ required = true }"))
+    coffee = data.coffee()
+    out = build_pipeline(style, EngineCache()).run(coffee, crop=Crop(10, 20, 200, 100))
+    assert out.shape == (100, 200, 3)

@@ -20,7 +20,8 @@ class FaceStep:
     """Crops the frame to its largest face plus ``margin`` × the face size on every side
     (a square, moved or shrunk to stay inside the image). With ``align``, the image is
     first rotated about the eyes so they are level. No face: :class:`NoFaceFound` when
-    ``required``, else the frame unchanged."""
+    ``required``, else the frame unchanged. A frame the user cropped (``frame.crop``) is
+    left as it is: the person chose the region (a page's cropper starts on the face)."""
 
     detector: FaceDetector
     required: bool = True
@@ -31,6 +32,8 @@ class FaceStep:
 
     def __call__(self, frame: Frame) -> Frame:
         """Return the face crop (or the frame itself when no face is needed)."""
+        if frame.crop is not None:
+            return frame
         face = main_face(self.detector.detect(frame.pixels))
         if face is None:
             if self.required:
