@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pixserve.core.errors import ModelError
+from pixserve.core.errors import BundleError, ModelError
 from pixserve.domain import Crop
 from pixserve.inference import EngineCache
 from pixserve.pipeline import build_pipeline, load_bundle
@@ -121,3 +121,29 @@ def test_tiny_images_with_padding(tmp_path: Path, shape: tuple[int, int]) -> Non
     model = tiny_models.needs_multiple_of_8(tmp_path / "m.onnx")
     out = run_style(tmp_path, model, 'range = "0..1"\nsize_multiple = 8', pixels)
     np.testing.assert_allclose(out, pixels, atol=1)
+
+
+def test_fixed_input_size_resizes_in_and_back(tmp_path: Path, image: np.ndarray) -> None:
+    # The model sees exactly 64×64 (a fixed-size model would fail on anything else); the
+    # result has the image's size again.
+    seen: list[tuple[int, ...]] = []
+    model = tiny_models.negate(tmp_path / "m.onnx")
+    bundle = write_bundle(tmp_path, "s", onnx_toml("s", 'range = "-1..1"\ninput_size = 64'), model)
+    pipeline = build_pipeline(load_bundle(bundle), EngineCache(threads=1))
+    engine = pipeline.steps[2].engine  # type: ignore[attr-defined]
+    run = engine.run
+    engine.run = lambda batch: seen.append(batch.shape) or run(batch)
+    out = pipeline.run(image)
+    assert seen == [(1, 3, 64, 64)]
+    assert out.shape == image.shape
+    # A smooth image survives the round trip through 64² closely.
+    smooth = np.repeat(np.linspace(0, 255, W, dtype=np.uint8)[None, :, None], H, 0).repeat(3, 2)
+    back = pipeline.run(smooth)
+    assert np.abs(back.astype(int) - (255 - smooth.astype(int))).mean() < 2
+
+
+def test_fixed_input_size_cannot_be_tiled(tmp_path: Path) -> None:
+    model = tiny_models.negate(tmp_path / "m.onnx")
+    lines = 'range = "-1..1"\ninput_size = 64\ntile = 128'
+    with pytest.raises(BundleError, match="fixed input_size"):
+        load_bundle(write_bundle(tmp_path, "s", onnx_toml("s", lines), model))
