@@ -37,11 +37,14 @@ class Verification:
 
 
 def export_onnx(loaded: LoadedModel, path: Path) -> None:
-    """Write ``loaded.module`` as ONNX (opset 17) with dynamic batch, height and width."""
+    """Write ``loaded.module`` as ONNX (opset 17) with dynamic batch, height and width
+    (height and width fixed for a model with an ``input_size``)."""
     m = loaded.io.size_multiple
-    side = round_up(32, m)
+    # 64 px or more: pix2pixHD's bottleneck (a multiple of 32) then has 2×2 values, where
+    # its instance norm needs more than one to trace.
+    side = round_up(64, m)
     dummy = torch.from_numpy(to_tensor(probe_rgb(side, side), loaded.io))
-    axes = {0: "batch", 2: "height", 3: "width"}
+    axes = {0: "batch"} if loaded.io.input_size else {0: "batch", 2: "height", 3: "width"}
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # tracer chatter about shape arithmetic
         torch.onnx.export(

@@ -18,6 +18,7 @@ from pixserve.core.tensor_io import TensorIO, ValueRange
 from pixserve.models import (
     animegan2,
     compact,
+    pix2pixhd,
     resnet_generator,
     rrdbnet,
     srvgg,
@@ -85,6 +86,21 @@ def _pix2pix(state: StateDict, opts: dict[str, Any]) -> LoadedModel:
     return LoadedModel("pix2pix", model, cfg, io, notes)
 
 
+def _pix2pixhd(state: StateDict, opts: dict[str, Any]) -> LoadedModel:
+    model = pix2pixhd.load(state, batch_stats=opts.get("batch_stats", "image"))
+    cfg = model.config
+    notes = [
+        f"{type(model).__name__}, ngf {cfg.ngf}, {cfg.n_downsample_global} downsamplings, "
+        f"{cfg.n_blocks_global} blocks, {cfg.norm} norm"
+    ]
+    if cfg.kind == "local":
+        notes.append(f"{cfg.n_local_enhancers} local enhancer(s), {cfg.n_blocks_local} blocks each")
+    if cfg.norm == "batch":
+        notes.append(f"BatchNorm uses {cfg.batch_stats} statistics")
+    io = ModelIO(range=ValueRange.SIGNED, size_multiple=cfg.size_multiple)
+    return LoadedModel("pix2pixhd", model, cfg, io, notes)
+
+
 def _fast_style(state: StateDict, opts: dict[str, Any]) -> LoadedModel:
     model = transformer_net.load(state)
     io = ModelIO(range=ValueRange.BYTE, size_multiple=4)
@@ -128,6 +144,10 @@ def _realesrgan(state: StateDict, opts: dict[str, Any]) -> LoadedModel:
 FAMILIES: dict[str, Family] = {
     "cyclegan": Family("cyclegan", "CycleGAN ResnetGenerator", _cyclegan, "model.1.weight"),
     "pix2pix": Family("pix2pix", "pix2pix UnetGenerator", _pix2pix, "model.model.0.weight"),
+    # Global generators share cyclegan's signature: guess_family asks pix2pixhd.recognises.
+    "pix2pixhd": Family(
+        "pix2pixhd", "pix2pixHD GlobalGenerator / LocalEnhancer", _pix2pixhd, "model1_1."
+    ),
     "fast-style": Family(
         "fast-style", "fast neural style TransformerNet", _fast_style, "conv1.conv2d.weight"
     ),
@@ -145,6 +165,8 @@ def guess_family(state: StateDict) -> str:
     """The family whose signature key the state dict has; :class:`UnknownArchitecture` if none."""
     if "conv_first.weight" in state:
         return "realesrgan"
+    if pix2pixhd.recognises(state):  # before cyclegan, whose key its files have too
+        return "pix2pixhd"
     for family in FAMILIES.values():
         if any(k.startswith(family.signature) for k in state):
             return family.name
