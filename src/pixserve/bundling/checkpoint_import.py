@@ -19,7 +19,11 @@ import torch
 
 from pixserve.bundling.onnx_export import TOLERANCE, Verification, export_onnx, verify
 from pixserve.bundling.writer import check_name, onnx_manifest, write_bundle
-from pixserve.models import LoadedModel, guess_family, load_family, read_state_dict
+from pixserve.core.errors import CheckpointMismatch
+from pixserve.core.tensor_io import ValueRange
+from pixserve.models import LoadedModel, ModelIO, guess_family, load_family, read_state_dict, ugatit
+from pixserve.models.tensorbundle import checkpoint_prefix
+from pixserve.models.ugatit import Direction
 from pixserve.pipeline import Style
 
 #: Tiles used for local (receptive-field-limited) models, e.g. Real-ESRGAN upscalers.
@@ -52,6 +56,7 @@ def publish(
     tolerance: float = TOLERANCE,
     sample: np.ndarray | None = None,
     fast: bool | None = None,
+    face: bool | None = None,
 ) -> ImportResult:
     """Export ``loaded`` to ONNX, verify it against PyTorch, write the bundle ``root/name``.
 
@@ -59,10 +64,10 @@ def publish(
     a file and its hash, a training run and epoch …) under the key ``"source"``, and the
     verification figures. ``tile`` defaults to :data:`LOCAL_TILE` px (overlap
     :data:`LOCAL_OVERLAP`) for local models (``loaded.io.local``) and to no tiles
-    otherwise, ``max_side`` to the format's default (1024). The thumbnail is rendered from
-    ``sample`` (RGB uint8; default: the photo shipped with pixserve); a sample that does
-    not render leaves no thumbnail and says why in :attr:`ImportResult.thumbnail_skipped`,
-    it never fails the import.
+    otherwise, ``max_side`` to the format's default (1024); ``face`` adds the face step.
+    The thumbnail is rendered from ``sample`` (RGB uint8; default: the photo shipped with
+    pixserve); a sample that does not render leaves no thumbnail and says why in
+    :attr:`ImportResult.thumbnail_skipped`, it never fails the import.
 
     Raises :class:`~pixserve.core.errors.ExportMismatch` when ONNX Runtime differs from
     PyTorch by more than ``tolerance`` × the value range, and
@@ -82,6 +87,7 @@ def publish(
         tile=tile,
         tile_overlap=tile_overlap,
         fast=fast,
+        face=face,
     )
     with tempfile.TemporaryDirectory(prefix="pixserve-import-") as tmp:
         onnx_path = Path(tmp) / "model.onnx"
@@ -138,6 +144,73 @@ def import_checkpoint(
         tolerance=tolerance,
         sample=sample,
     )
+
+
+def import_ugatit(
+    checkpoint: Path,
+    root: Path,
+    *,
+    name: str,
+    direction: Direction = "a2b",
+    smoothing: bool = True,
+    img_size: int | None = None,
+    title: str | None = None,
+    description: str | None = None,
+    max_side: int | None = None,
+    force: bool = False,
+    tolerance: float = TOLERANCE,
+    sample: np.ndarray | None = None,
+) -> ImportResult:
+    """A U-GAT-IT generator (TF checkpoint or PyTorch params file) as a face style.
+
+    The style takes ``img_size``² inputs (the full model's size, read from its tensors;
+    256 for a light model unless given), and finds the face itself when the job has no
+    crop. ``max_side`` defaults to twice the input size: the output is resized back to
+    the face crop, and a 256-px model gains nothing from more.
+    """
+    check_name(name)
+    module = ugatit.load(checkpoint, direction=direction, smoothing=smoothing)
+    cfg = module.config
+    size = img_size or cfg.img_size
+    if not cfg.light and size != cfg.img_size:
+        raise CheckpointMismatch(
+            f"this full U-GAT-IT model takes {cfg.img_size}² images only (its MLP reads the "
+            f"whole feature map); --img-size {size} does not fit"
+        )
+    cfg.img_size = size
+    notes = [
+        f"{'light' if cfg.light else 'full'} U-GAT-IT from a {cfg.source} checkpoint, "
+        f"{direction}, ngf {cfg.ngf}, {cfg.n_blocks} blocks, {size}×{size} input",
+    ]
+    if cfg.source == "tensorflow":
+        notes.append(f"AdaLIN smoothing {'on' if cfg.rho_offset else 'off'}")
+    io = ModelIO(range=ValueRange.SIGNED, input_size=size)
+    loaded = LoadedModel("ugatit", module, cfg, io, notes)
+    return publish(
+        loaded,
+        root,
+        name=name,
+        title=title,
+        description=description or f"U-GAT-IT ({direction}), imported from {checkpoint.name}.",
+        source={
+            "file": checkpoint.name,
+            "direction": direction,
+            "sha256": _tree_sha256(checkpoint),
+        },
+        max_side=max_side or 2 * size,
+        force=force,
+        tolerance=tolerance,
+        sample=sample,
+        face=True,
+    )
+
+
+def _tree_sha256(path: Path) -> str:
+    """The SHA-256 of a checkpoint file, or of a TF checkpoint's index file."""
+    if path.is_file() and not path.name.endswith((".index", ".meta")) and ".data-" not in path.name:
+        return _sha256(path)
+    prefix = checkpoint_prefix(path)
+    return _sha256(prefix.with_name(prefix.name + ".index"))
 
 
 def _sha256(path: Path) -> str:

@@ -63,6 +63,7 @@ def onnx_manifest(
     tile: int | None = None,
     tile_overlap: int | None = None,
     fast: bool | None = None,
+    face: bool | None = None,
 ) -> OnnxManifest:
     """The manifest of an imported ONNX model whose tensors follow ``io``.
 
@@ -79,7 +80,7 @@ def onnx_manifest(
         "title": title,
         **_given(description=description, fast=fast),
         "model": io.convention() | _given(tile=tile, tile_overlap=tile_overlap),
-        "pipeline": _given(max_side=max_side),
+        "pipeline": _given(max_side=max_side, face=face),
     }
     try:
         return OnnxManifest.model_validate(data)

@@ -15,7 +15,18 @@ if TYPE_CHECKING:
     from pixserve.bundling.checkpoint_import import ImportResult
     from pixserve.pipeline import Style
 
-ARCHES = ["auto", "cyclegan", "pix2pix", "fast-style", "animegan2", "realesrgan", "compact", "onnx"]
+ARCHES = [
+    "auto",
+    "cyclegan",
+    "pix2pix",
+    "pix2pixhd",
+    "fast-style",
+    "animegan2",
+    "realesrgan",
+    "compact",
+    "ugatit",
+    "onnx",
+]
 
 
 @click.command("import")
@@ -35,7 +46,7 @@ ARCHES = ["auto", "cyclegan", "pix2pix", "fast-style", "animegan2", "realesrgan"
     "--eval",
     "running_stats",
     is_flag=True,
-    help="cyclegan/pix2pix: BatchNorm with running statistics, like test.py --eval.",
+    help="cyclegan/pix2pix/pix2pixhd: BatchNorm with running statistics (test.py --eval).",
 )
 @click.option(
     "--align-corners/--no-align-corners",
@@ -48,6 +59,25 @@ ARCHES = ["auto", "cyclegan", "pix2pix", "fast-style", "animegan2", "realesrgan"
     type=click.Choice(["prelu", "relu", "leakyrelu"]),
     default=None,
     help="realesrgan SRVGG without PReLU weights: its activation.",
+)
+@click.option(
+    "--direction",
+    type=click.Choice(["a2b", "b2a"]),
+    default="a2b",
+    show_default=True,
+    help="ugatit: which generator (a2b is selfie → anime in selfie2anime).",
+)
+@click.option(
+    "--smoothing/--no-smoothing",
+    default=True,
+    show_default=True,
+    help="ugatit, TensorFlow: AdaLIN's rho − 0.1, as the TF code's --smoothing (default on).",
+)
+@click.option(
+    "--img-size",
+    type=click.IntRange(16, 4096),
+    default=None,
+    help="ugatit: the input size (default: read from a full model; 256 for a light one).",
 )
 @click.option("--range", "value_range", type=click.Choice(["0..1", "-1..1", "0..255"]))
 @click.option("--layout", type=click.Choice(["NCHW", "NHWC"]), default="NCHW", show_default=True)
@@ -69,6 +99,9 @@ def import_(
     running_stats: bool,
     align_corners: bool,
     act: str | None,
+    direction: str,
+    smoothing: bool,
+    img_size: int | None,
     value_range: str | None,
     layout: str,
     channels: str,
@@ -82,6 +115,20 @@ def import_(
     to run with the I/O given by --range/--layout/--channels/--size-multiple/--scale.
     """
     root = styles_dir or default_root()
+    if arch == "ugatit":
+        _import_ugatit(
+            checkpoint,
+            root,
+            direction,
+            smoothing,
+            img_size,
+            title,
+            description,
+            name,
+            max_side,
+            force,
+        )
+        return
     if not checkpoint.is_file():
         raise BundleError(f"{checkpoint}: file not found")
     common: dict[str, Any] = {
@@ -119,6 +166,38 @@ def import_(
     }
     result = import_checkpoint(
         arch, checkpoint, root, options=options, tile=tile, tile_overlap=tile_overlap, **common
+    )
+    report(result)
+
+
+def _import_ugatit(
+    checkpoint: Path,
+    root: Path,
+    direction: str,
+    smoothing: bool,
+    img_size: int | None,
+    title: str | None,
+    description: str | None,
+    name: str,
+    max_side: int | None,
+    force: bool,
+) -> None:
+    """A TF checkpoint (folder or prefix) or a PyTorch params file."""
+    if not (checkpoint.exists() or checkpoint.with_name(checkpoint.name + ".index").is_file()):
+        raise BundleError(f"{checkpoint}: no such file or folder")
+    from pixserve.bundling.checkpoint_import import import_ugatit
+
+    result = import_ugatit(
+        checkpoint,
+        root,
+        name=name,
+        direction="b2a" if direction == "b2a" else "a2b",
+        smoothing=smoothing,
+        img_size=img_size,
+        title=title,
+        description=description,
+        max_side=max_side,
+        force=force,
     )
     report(result)
 

@@ -101,8 +101,11 @@ def drop_stale_norm_keys(state: StateDict, module: nn.Module) -> StateDict:
     return {k: v for k, v in state.items() if k not in stale}
 
 
-def load_strict(module: nn.Module, state: StateDict, *, what: str) -> None:
+def load_strict(module: nn.Module, state: StateDict, *, what: str, assign: bool = False) -> None:
     """Copy ``state`` into ``module``; every key must exist on both sides with equal shapes.
+
+    ``assign`` makes the module's parameters *be* the tensors of ``state`` instead of
+    copying them (for a module built on the meta device: one copy of a large layer).
 
     Raises :class:`CheckpointMismatch` whose message lists the missing keys, the unexpected
     keys and the shape differences (``what`` names the architecture in the message).
@@ -124,7 +127,8 @@ def load_strict(module: nn.Module, state: StateDict, *, what: str) -> None:
         if shapes:
             parts.append(f"shape mismatches: {_listing(shapes)}")
         raise CheckpointMismatch(f"checkpoint does not fit {what}: " + "; ".join(parts))
-    module.load_state_dict({k: v.to(own[k].dtype) for k, v in state.items()}, strict=True)
+    converted = {k: v.to(own[k].dtype) for k, v in state.items()}
+    module.load_state_dict(converted, strict=True, assign=assign)
 
 
 def _listing(items: Iterable[str]) -> str:
