@@ -152,7 +152,7 @@ def import_ugatit(
     *,
     name: str,
     direction: Direction = "a2b",
-    smoothing: bool = True,
+    smoothing: bool | None = None,
     img_size: int | None = None,
     title: str | None = None,
     description: str | None = None,

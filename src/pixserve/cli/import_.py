@@ -69,9 +69,9 @@ ARCHES = [
 )
 @click.option(
     "--smoothing/--no-smoothing",
-    default=True,
-    show_default=True,
-    help="ugatit, TensorFlow: AdaLIN's rho − 0.1, as the TF code's --smoothing (default on).",
+    default=None,
+    help="ugatit, TensorFlow: AdaLIN's rho − 0.1, as the TF code's --smoothing (default: "
+    "as the checkpoint folder's name says, else on).",
 )
 @click.option(
     "--img-size",
@@ -100,7 +100,7 @@ def import_(
     align_corners: bool,
     act: str | None,
     direction: str,
-    smoothing: bool,
+    smoothing: bool | None,
     img_size: int | None,
     value_range: str | None,
     layout: str,
@@ -174,7 +174,7 @@ def _import_ugatit(
     checkpoint: Path,
     root: Path,
     direction: str,
-    smoothing: bool,
+    smoothing: bool | None,
     img_size: int | None,
     title: str | None,
     description: str | None,

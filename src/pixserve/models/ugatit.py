@@ -241,14 +241,17 @@ def _assign(cfg: UgatitConfig, state: StateDict) -> UgatitGenerator:
     return model.eval()
 
 
-def load(path: Path, *, direction: Direction, smoothing: bool = True) -> UgatitGenerator:
+def load(path: Path, *, direction: Direction, smoothing: bool | None = None) -> UgatitGenerator:
     """The generator of ``direction`` from ``path``: a PyTorch params file (zip or pickle),
-    else a TensorFlow checkpoint (folder, prefix, ``.index`` or ``.data-*`` file)."""
+    else a TensorFlow checkpoint (folder, prefix, ``.index`` or ``.data-*`` file).
+    ``smoothing`` None: as the folder's name says (:func:`smoothing_of`)."""
     if path.is_file():
         with path.open("rb") as f:
             head = f.read(4)
         if head.startswith(b"PK\x03\x04") or head[:1] == b"\x80":
             return load_pytorch(path, direction)
+    if smoothing is None:
+        smoothing = smoothing_of(path)
     return load_tensorflow(path, direction, smoothing=smoothing)
 
 
@@ -373,6 +376,16 @@ class _TfGenerator:
     def count(self, pattern: str) -> int:
         found = {m.group(1) for n in self.names if (m := re.search(pattern, n))}
         return len(found)
+
+
+def smoothing_of(path: Path) -> bool:
+    """Whether the TF code trained with ``--smoothing``, as its checkpoint folder's name
+    says (``UGATIT_<dataset>_…_4resblock_6dis_…_sn_smoothing``); True (the code's default)
+    for a folder named otherwise."""
+    folder = path if path.is_dir() else path.parent
+    if re.match(r"UGATIT(_light)?_.+_\d+resblock_\d+dis_", folder.name):
+        return folder.name.endswith("_smoothing")
+    return True
 
 
 def load_tensorflow(path: Path, direction: Direction, *, smoothing: bool) -> UgatitGenerator:

@@ -247,3 +247,16 @@ def test_served_with_a_crop_or_a_face(tmp_path: Path) -> None:
     assert pipeline.run(photo, crop=Crop(10, 10, 60, 50)).shape == (50, 60, 3)
     with pytest.raises(NoFaceFound):  # no crop, no face in noise
         pipeline.run(photo)
+
+
+def test_smoothing_follows_the_folder_name(tmp_path: Path) -> None:
+    trained = "UGATIT_selfie2anime_lsgan_4resblock_6dis_1_1_10_10_1000_sn"
+    for name, smoothing in ((trained + "_smoothing", True), (trained, False), ("mine", True)):
+        folder = tmp_path / name
+        shutil.copytree(FIXTURES / "full", folder)
+        assert ugatit.smoothing_of(folder) is smoothing
+        model = ugatit.load(folder, direction="a2b")
+        assert model.config.rho_offset == (0.1 if smoothing else 0.0)
+    # Said on the command line, it wins.
+    code, output = run_import(tmp_path, str(tmp_path / trained), "--name", "a", "--smoothing")
+    assert code == 0 and "AdaLIN smoothing on" in output
