@@ -12,8 +12,9 @@ from dataclasses import dataclass
 
 from fastapi import FastAPI
 
+from pixserve.core.hardware import this_cpu
 from pixserve.core.settings import Settings
-from pixserve.inference.cache import EngineCache
+from pixserve.inference.cache import EngineCache, EnginePolicy
 from pixserve.notify import HttpWebhookSender, LinkSigner, load_secret, open_mailer
 from pixserve.pipeline.catalog import Catalog
 from pixserve.pipeline.renderer import Renderer
@@ -61,8 +62,24 @@ class Runtime:
         self.jobs.close()
 
 
-def build_runtime(settings: Settings, *, warm: bool = True) -> Runtime:
-    """Open the stores (upgrading the schema if ``auto_migrate``), load styles, warm models."""
+def engine_policy(settings: Settings, workers: int) -> EnginePolicy:
+    """The engine settings, with threads shared out: workers × threads ≤ cores."""
+    threads = settings.engine_threads or max(1, this_cpu().cores // max(1, workers))
+    return EnginePolicy(
+        engine=settings.engine,
+        precision=settings.precision,
+        min_psnr=settings.min_psnr,
+        threads=threads,
+        cache_dir=settings.data_dir / "engines",
+    )
+
+
+def build_runtime(settings: Settings, *, warm: bool = True, workers: int | None = None) -> Runtime:
+    """Open the stores (upgrading the schema if ``auto_migrate``), load styles, warm models.
+
+    ``workers`` is how many in-process workers will share the cores (default
+    ``settings.workers``): each model run gets an equal share of threads.
+    """
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     url = settings.resolved_database_url
     if settings.auto_migrate:
@@ -71,7 +88,12 @@ def build_runtime(settings: Settings, *, warm: bool = True) -> Runtime:
     blobs = open_blob_store(settings.resolved_storage_url, s3=s3_options(settings))
     catalog = Catalog.load(settings.style_dirs)
     renderer = Renderer(
-        catalog, EngineCache(), model_dir=settings.data_dir / "models", vgg_path=settings.vgg_path
+        catalog,
+        EngineCache(
+            policy=engine_policy(settings, settings.workers if workers is None else workers)
+        ),
+        model_dir=settings.data_dir / "models",
+        vgg_path=settings.vgg_path,
     )
     if warm:
         renderer.warm()

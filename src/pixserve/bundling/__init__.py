@@ -21,8 +21,9 @@ never does. The names below are the torch-free ones; import the torch modules by
 
 from pixserve.bundling.onnx_import import OnnxImportResult, import_onnx, input_name
 from pixserve.bundling.probe import probe_rgb, round_up
-from pixserve.bundling.thumbnail import render_thumbnail, sample_photo, write_thumbnail
+from pixserve.bundling.thumbnail import render_thumbnail, write_thumbnail
 from pixserve.bundling.writer import WrittenBundle, check_name, onnx_manifest, write_bundle
+from pixserve.imaging.sample import sample_photo
 
 __all__ = [
     "OnnxImportResult",

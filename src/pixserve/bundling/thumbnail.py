@@ -2,10 +2,9 @@
 
 Torch-free. The style's own pipeline (face crop, size limit, model, post steps) runs on the
 sample; the result is centre-cropped square, shrunk to :data:`THUMBNAIL_SIDE` px and saved
-as a JPEG under :data:`MAX_BYTES`. The sample that ships with pixserve, ``sample.jpg``
-beside this module, is a 384-px copy of scikit-image's ``astronaut`` (Eileen Collins, a
-NASA photo in the public domain; see ``sample.NOTICE.txt``); a caller may pass its own,
-such as a validation photo of a training run.
+as a JPEG under :data:`MAX_BYTES`. The sample is the photo that ships with pixserve
+(:mod:`pixserve.imaging.sample`); a caller may pass its own, such as a validation photo of
+a training run.
 """
 
 from __future__ import annotations
@@ -16,24 +15,19 @@ import cv2
 import numpy as np
 
 from pixserve.core.errors import NoFaceFound, PixserveError
-from pixserve.imaging import decode_image, encode_image
+from pixserve.imaging import encode_image
+from pixserve.imaging.sample import sample_photo
 from pixserve.inference import EngineCache
 from pixserve.pipeline import Style, build_pipeline
 from pixserve.pipeline.bundle import THUMBNAIL
 from pixserve.pipeline.operators.scale import fit_within
 from pixserve.pipeline.upscalers import UPSCALERS
 
-SAMPLE = Path(__file__).with_name("sample.jpg")
 THUMBNAIL_SIDE = 256
 MAX_BYTES = 40_000
 #: The sample is shrunk to this longer side (divided by the style's scale) before it runs.
 WORK_SIDE = 384
 _QUALITIES = (85, 75, 65, 55, 45)
-
-
-def sample_photo() -> np.ndarray:
-    """The photo that ships with pixserve, RGB uint8 (384 × 384)."""
-    return decode_image(SAMPLE.read_bytes(), max_bytes=1 << 20, max_pixels=1 << 20).pixels
 
 
 def render_thumbnail(

@@ -23,7 +23,7 @@ from pixserve.core.settings import get_settings
 def serve(host: str, port: int, workers: int | None) -> None:
     """Start the web service and its workers on the configured database and storage."""
     settings = get_settings()
-    runtime = build_runtime(settings)
+    runtime = build_runtime(settings, workers=workers)
     app = build_app(runtime, workers=workers)
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     click.secho(f"pixserve is starting: open http://{shown}:{port}/ in your browser", fg="green")

@@ -21,7 +21,7 @@ from pixserve.core.settings import get_settings
 def worker(concurrency: int, styles: str) -> None:
     """Run jobs until SIGTERM/SIGINT; a second signal hands running jobs back at once."""
     settings = get_settings()
-    runtime = build_runtime(settings)
+    runtime = build_runtime(settings, workers=concurrency)
     wanted = [s.strip() for s in styles.split(",") if s.strip()]
     for name in wanted:
         runtime.catalog.get(name)  # unknown_style now, not silence later

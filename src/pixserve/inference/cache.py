@@ -1,47 +1,164 @@
-"""``EngineCache``: load each model once, keep it warm, share it between threads."""
+"""``EngineCache``: load each model once per engine, keep it warm, share it between threads,
+and decide which engine each model runs on.
+
+:meth:`EngineCache.resolve` turns a policy (``auto``, a runtime, a precision; from
+settings or the style) into an engine for one model: ``auto`` asks
+:func:`~pixserve.inference.engines.choose` what the hardware offers, and times the
+candidates on the model where the CPU's flags do not decide. Any variant below fp32 (bf16,
+int8) is compared with ONNX Runtime fp32 on probe images first; below the floor
+(``min_psnr``, default 35 dB) it is refused with the figure and the model runs in fp32.
+Every decision is kept (:meth:`EngineCache.decisions`) for ``/v1/styles`` and ``/metrics``.
+"""
 
 from __future__ import annotations
 
+import logging
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
+from pixserve.core.errors import ModelError, PixserveError
+from pixserve.core.hardware import this_cpu
+from pixserve.inference import engines
 from pixserve.inference.engine import Engine
 from pixserve.inference.onnx import OnnxEngine
+from pixserve.inference.spec import BASELINE, EngineSpec, Precision, Runtime
 
-#: Builds an engine for a model file; :class:`OnnxEngine` unless a test swaps it.
+log = logging.getLogger(__name__)
+
+#: Builds the baseline (ONNX Runtime fp32) engine for a model file; tests swap it.
 Loader = Callable[[Path], Engine]
+#: Default fidelity floor: PSNR of a variant against fp32, in dB of the output range.
+MIN_PSNR = 35.0
+
+
+@dataclass(frozen=True)
+class EnginePolicy:
+    """What engine to use: ``auto`` or a runtime / a full spec, and a precision."""
+
+    engine: str = "auto"  # auto | onnxruntime | openvino | e.g. "openvino/cpu/bf16"
+    precision: str = "auto"  # auto | fp32 | bf16 | fp16 | int8
+    min_psnr: float = MIN_PSNR
+    #: Intra-op threads per engine (None: the runtime's default).
+    threads: int | None = None
+    #: Compiled blobs and int8 models (kept across restarts); None: nothing kept.
+    cache_dir: Path | None = None
+
+    def merged(
+        self, engine: str | None, precision: str | None, min_psnr: float | None
+    ) -> EnginePolicy:
+        """This policy with a style's own choices, where it makes any."""
+        return EnginePolicy(
+            engine or self.engine,
+            precision or self.precision,
+            self.min_psnr if min_psnr is None else min_psnr,
+            self.threads,
+            self.cache_dir,
+        )
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The engine a model runs on, and why."""
+
+    spec: EngineSpec
+    reason: str
+    #: PSNR of ``spec`` against fp32 on the probes, None for fp32 itself.
+    psnr: float | None = None
+    #: What was tried first and refused, with the reason (a figure below the floor …).
+    refused: tuple[str, ...] = field(default_factory=tuple)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "engine": f"{self.spec.runtime}/{self.spec.device}",
+            "precision": str(self.spec.precision),
+            "psnr_db": None if self.psnr is None else round(self.psnr, 1),
+            "reason": self.reason,
+            "refused": list(self.refused),
+        }
+
+
+#: Probe batches in the model's convention, and the width of its output range.
+Probes = Callable[[], Sequence[np.ndarray]]
 
 
 class EngineCache:
-    """A thread-safe map from model path to a loaded :class:`Engine`.
+    """A thread-safe map from (model path, engine spec) to a loaded :class:`Engine`.
 
-    Each path is loaded at most once, even when many threads ask for it at the same moment;
-    loads of different paths do not wait for each other. A failed load is not cached, so a
-    fixed file can be retried.
+    Each pair is loaded at most once, even when many threads ask for it at the same
+    moment; loads of different pairs do not wait for each other. A failed load is not
+    cached, so a fixed file can be retried.
     """
 
-    def __init__(self, *, threads: int | None = None, loader: Loader | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        threads: int | None = None,
+        loader: Loader | None = None,
+        policy: EnginePolicy | None = None,
+    ) -> None:
+        # Without a policy: ONNX Runtime fp32 for every model (what tests expect); the
+        # server passes the settings' policy, ``auto`` by default.
+        self.policy = policy or EnginePolicy("onnxruntime", "fp32", threads=threads)
+        threads = self.policy.threads
         self._loader: Loader = loader or (lambda path: OnnxEngine(path, threads=threads))
-        self._engines: dict[Path, Engine] = {}
-        self._loading: dict[Path, threading.Lock] = {}
+        self._engines: dict[tuple[Path, EngineSpec], Engine] = {}
+        self._loading: dict[object, threading.Lock] = {}
+        self._decisions: dict[tuple[Path, EnginePolicy], tuple[Engine, Decision]] = {}
         self._lock = threading.Lock()
 
-    def get(self, path: Path | str) -> Engine:
-        """The engine for ``path``, loading it on first use."""
-        key = Path(path).resolve()
+    def get(
+        self, path: Path | str, spec: EngineSpec = BASELINE, calibration: Probes | None = None
+    ) -> Engine:
+        """The engine running ``path`` as ``spec`` (default ONNX Runtime fp32), loaded on
+        first use. ``calibration`` gives int8 its calibration batches."""
+        key = (Path(path).resolve(), spec)
         engine = self._engines.get(key)
         if engine is not None:
             return engine
-        with self._lock:
-            lock = self._loading.setdefault(key, threading.Lock())
-        with lock:
+        with self._once(key):
             engine = self._engines.get(key)
             if engine is None:
-                engine = self._loader(key)
+                engine = self._build(key[0], spec, calibration)
                 with self._lock:
                     self._engines[key] = engine
             return engine
+
+    def resolve(
+        self,
+        path: Path | str,
+        probes: Probes,
+        span: float,
+        *,
+        engine: str | None = None,
+        precision: str | None = None,
+        min_psnr: float | None = None,
+    ) -> tuple[Engine, Decision]:
+        """The engine ``path`` should run on under this cache's policy and a style's own
+        ``engine`` / ``precision`` / ``min_psnr``; decided once per model and policy.
+
+        ``probes`` makes batches in the model's convention (photos); ``span`` is the width
+        of its output range (2 for −1..1), for the PSNR.
+        """
+        policy = self.policy.merged(engine, precision, min_psnr)
+        key = (Path(path).resolve(), policy)
+        found = self._decisions.get(key)
+        if found is not None:
+            return found
+        with self._once(key):
+            found = self._decisions.get(key)
+            if found is None:
+                found = self._decide(key[0], policy, probes, span)
+                with self._lock:
+                    self._decisions[key] = found
+            return found
+
+    def decisions(self) -> dict[Path, Decision]:
+        """The decision made for each model (the last, where policies differ)."""
+        return {path: decision for (path, _), (_, decision) in self._decisions.items()}
 
     def warm(self, paths: Iterable[Path | str]) -> None:
         """Load every model in ``paths`` now, so the first request does not pay for it."""
@@ -49,7 +166,111 @@ class EngineCache:
             self.get(path)
 
     def __contains__(self, path: object) -> bool:
-        return isinstance(path, Path | str) and Path(path).resolve() in self._engines
+        if not isinstance(path, Path | str):
+            return False
+        resolved = Path(path).resolve()
+        return any(p == resolved for p, _ in self._engines)
 
     def __len__(self) -> int:
         return len(self._engines)
+
+    # --- inside ---
+
+    def _once(self, key: object) -> threading.Lock:
+        with self._lock:
+            return self._loading.setdefault(key, threading.Lock())
+
+    def _build(self, path: Path, spec: EngineSpec, calibration: Probes | None) -> Engine:
+        if spec == BASELINE:
+            return self._loader(path)
+        spec = EngineSpec(spec.runtime, spec.device, spec.precision, self.policy.threads)
+        batches = calibration() if calibration is not None else ()
+        return engines.build(path, spec, cache_dir=self.policy.cache_dir, calibration=batches)
+
+    def _decide(
+        self, path: Path, policy: EnginePolicy, probes: Probes, span: float
+    ) -> tuple[Engine, Decision]:
+        """Try the policy's candidates in order, then each at fp32, then the baseline."""
+        candidates, reason = self._candidates(policy)
+        cpu = this_cpu()
+        refused: list[str] = []
+        usable = []
+        for spec in candidates:
+            why_not = engines.supported(spec, cpu)
+            if why_not is None:
+                usable.append(spec)
+            else:
+                refused.append(f"{spec}: {why_not}")
+        if len(usable) > 1:  # the flags did not decide: time them on this model
+            built = [self.get(path, spec, probes) for spec in usable]
+            best = usable[engines.faster(built, probes()[0])]
+            reason += f"; {best} was the faster"
+            usable = [best]
+        fp32 = [spec.with_precision(Precision.FP32) for spec in usable]
+        for spec in _unique([*usable, *fp32, BASELINE]):
+            try:
+                engine = self.get(path, spec, probes)
+                exact = spec.precision is Precision.FP32
+                psnr = None if exact else self._psnr(path, engine, probes, span)
+            except PixserveError as exc:
+                if spec == BASELINE:
+                    raise
+                refused.append(f"{spec}: {exc.message}")
+                continue
+            if psnr is not None and psnr < policy.min_psnr:
+                refused.append(
+                    f"{spec}: {psnr:.1f} dB against fp32, below the floor of {policy.min_psnr:g} dB"
+                )
+                continue
+            if refused and spec not in usable:
+                reason += f"; {spec} instead"
+            decision = Decision(spec, reason, psnr, tuple(refused))
+            self._log(path, decision)
+            return engine, decision
+        raise AssertionError("the baseline either returns or raises")
+
+    def _candidates(self, policy: EnginePolicy) -> tuple[list[EngineSpec], str]:
+        """The specs to try in order, from a policy, and the reason for the first."""
+        precision = None if policy.precision == "auto" else Precision(policy.precision)
+        if policy.engine == "auto":
+            choice = engines.choose(this_cpu())
+            specs = list(choice.undecided or (choice.spec,))
+            reason = choice.reason
+            if precision is not None:
+                specs = [s.with_precision(precision) for s in specs]
+                reason += f"; precision {precision} asked for"
+            return _unique(specs), reason
+        spec = EngineSpec.parse(policy.engine)
+        if policy.engine.count("/") < 2:  # no precision named: the best the runtime has here
+            native = spec.runtime is Runtime.OPENVINO and this_cpu().bf16
+            spec = spec.with_precision(Precision.BF16 if native else Precision.FP32)
+        if precision is not None:
+            spec = spec.with_precision(precision)
+        return [spec], f"engine {policy.engine!r} asked for"
+
+    def _psnr(self, path: Path, engine: Engine, probes: Probes, span: float) -> float:
+        """PSNR (dB) of ``engine`` against ONNX Runtime fp32 on the probes."""
+        baseline = self.get(path)
+        errors = []
+        for batch in probes():
+            want, got = baseline.run(batch), engine.run(batch)
+            if want.shape != got.shape:
+                raise ModelError(f"output {got.shape} differs from fp32's {want.shape}")
+            errors.append(float(np.mean((want.astype(np.float64) - got) ** 2)))
+        mse = max(errors)  # the worst probe decides
+        return float("inf") if mse == 0 else float(10 * np.log10(span**2 / mse))
+
+    @staticmethod
+    def _log(path: Path, decision: Decision) -> None:
+        figure = "" if decision.psnr is None else f" ({decision.psnr:.1f} dB against fp32)"
+        log.info("%s runs on %s%s: %s", path.parent.name, decision.spec, figure, decision.reason)
+        for note in decision.refused:
+            log.warning("%s: refused %s", path.parent.name, note)
+
+
+def _unique(specs: list[EngineSpec]) -> list[EngineSpec]:
+    seen: list[EngineSpec] = []
+    for spec in specs:
+        if spec not in seen:
+            seen.append(spec)
+    return seen

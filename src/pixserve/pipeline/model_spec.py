@@ -20,6 +20,7 @@ from pydantic import (
 )
 
 from pixserve.core.tensor_io import TensorIO
+from pixserve.inference.spec import EngineSpec, Precision
 from pixserve.pipeline.tables import InBundle, relative_to_bundle
 
 #: The model file's name when ``[model] file`` is not given (and what import writes).
@@ -49,6 +50,20 @@ class ModelSpec(TensorIO):
     tile: int = Field(default=0, ge=0, le=8192)
     #: Pixels two neighbouring tiles share; their outputs are blended across it.
     tile_overlap: int = Field(default=0, ge=0, le=4096)
+    #: This style's engine (``auto``, ``onnxruntime``, ``openvino``, ``openvino/cpu/bf16``
+    #: …); None: the server's ``PIXSERVE_ENGINE``.
+    engine: str | None = None
+    #: ``fp32``, ``bf16``, ``fp16`` or ``int8``; None: the server's ``PIXSERVE_PRECISION``.
+    precision: Precision | None = Field(default=None, strict=False)
+    #: The fidelity floor: a precision below fp32 must reach this PSNR (dB) against fp32.
+    min_psnr: float | None = Field(default=None, ge=0, le=200, strict=False)
+
+    @field_validator("engine")
+    @classmethod
+    def _known_engine(cls, engine: str | None) -> str | None:
+        if engine is not None and engine != "auto":
+            EngineSpec.parse(engine)  # ValueError names what is wrong
+        return engine
 
     @field_validator("tile")
     @classmethod

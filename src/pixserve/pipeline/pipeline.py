@@ -9,6 +9,7 @@ import numpy as np
 
 from pixserve.domain import Crop
 from pixserve.inference import EngineCache
+from pixserve.pipeline.engine_choice import model_engine
 from pixserve.pipeline.faces import make_detector
 from pixserve.pipeline.operators import OPERATORS
 from pixserve.pipeline.steps import (
@@ -116,7 +117,8 @@ def _model_step(
 ) -> Step:
     if style.kind is Kind.ONNX:
         assert style.model is not None  # load_bundle guarantees it for kind = "onnx"
-        return OnnxModelStep(engines.get(style.model.path), style.model)
+        engine, _ = model_engine(engines, style.model)
+        return OnnxModelStep(engine, style.model)
     if style.kind is Kind.UPSCALER:
         assert style.upscaler is not None
         step = upscale_model_step(style.upscaler.model, engines, model_dir)

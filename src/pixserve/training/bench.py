@@ -19,17 +19,17 @@ import torch
 from PIL import Image
 from torch.utils.data import DataLoader
 
+from pixserve.core.hardware import this_cpu
 from pixserve.models.unet_generator import levels_for_size
 from pixserve.training.data import EpochSampler
 from pixserve.training.distributed import Cluster, pick_device
 from pixserve.training.loop import seed_everything
-from pixserve.training.precision import BF16_CPU_FLAGS, Precision, cpu_flags, native_bf16
+from pixserve.training.precision import Precision, native_bf16
 from pixserve.training.registry import TRAINERS
 from pixserve.training.run import DataConfig, LoopConfig, RunConfig
 
 #: Distinct images written for a benchmark; an epoch's length is computed, not run.
 FILES = 8
-SHOWN_FLAGS = ("avx2", "avx512f", *BF16_CPU_FLAGS)
 
 
 @dataclass(frozen=True)
@@ -52,17 +52,7 @@ class BenchResult:
 
 def machine() -> str:
     """The CPU's model name and the flags that decide precision, for quoting figures."""
-    name = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text(errors="replace").splitlines():
-            if line.startswith("model name"):
-                name = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    flags = cpu_flags()
-    shown = [f for f in SHOWN_FLAGS if f in flags] or ["none of " + "/".join(SHOWN_FLAGS)]
-    return f"{name} ({', '.join(shown)}; {torch.get_num_threads()} threads)"
+    return f"{this_cpu().describe()}, {torch.get_num_threads()} threads"
 
 
 def available_precisions(device: torch.device) -> list[str]:

@@ -11,16 +11,13 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import torch
 
 from pixserve.core.errors import InvalidRequest
+from pixserve.core.hardware import BF16_FLAGS, cpu_flags
 
 PRECISIONS = ("auto", "fp32", "bf16")
-#: /proc/cpuinfo flags that mean native bf16 arithmetic (Intel AMX; AVX512-BF16 on Intel
-#: Cooper Lake and later, AMD Zen 4 and later).
-BF16_CPU_FLAGS = ("amx_bf16", "avx512_bf16")
 
 
 @dataclass(frozen=True)
@@ -36,26 +33,13 @@ class Precision:
         return torch.bfloat16 if self.name == "bf16" else None
 
 
-def cpu_flags(cpuinfo: Path = Path("/proc/cpuinfo")) -> set[str]:
-    """The CPU feature flags the kernel reports (empty where there is no /proc/cpuinfo)."""
-    try:
-        text = cpuinfo.read_text(errors="replace")
-    except OSError:
-        return set()
-    for line in text.splitlines():
-        key, _, value = line.partition(":")
-        if key.strip() in ("flags", "Features"):
-            return set(value.split())
-    return set()
-
-
 def native_bf16(device: torch.device, flags: set[str] | None = None) -> tuple[bool, str]:
     """Whether ``device`` does bf16 arithmetic in hardware, and the evidence."""
     if device.type == "cuda":
         ok = torch.cuda.is_bf16_supported()
         name = torch.cuda.get_device_name(device)
         return ok, f"{name} {'supports' if ok else 'does not support'} bf16"
-    found = sorted((cpu_flags() if flags is None else flags) & set(BF16_CPU_FLAGS))
+    found = sorted((cpu_flags() if flags is None else flags) & set(BF16_FLAGS))
     if found:
         return True, f"CPU has {', '.join(found)}"
     return False, "CPU has neither AMX nor AVX512-BF16 (bf16 would be emulated, far slower)"

@@ -10,9 +10,10 @@ from click.testing import CliRunner
 from PIL import Image
 
 from pixserve.bundling import import_onnx, render_thumbnail, sample_photo, write_bundle
-from pixserve.bundling.thumbnail import MAX_BYTES, SAMPLE, THUMBNAIL_SIDE
+from pixserve.bundling.thumbnail import MAX_BYTES, THUMBNAIL_SIDE
 from pixserve.cli.main import cli
 from pixserve.core.tensor_io import TensorIO, ValueRange
+from pixserve.imaging.sample import SAMPLE
 from pixserve.pipeline import BuiltinManifest, load_bundle
 from pixserve.pipeline.manifest import FaceSpec, OperatorSpec, PipelineSpec
 from tests.unit.inference import tiny_models

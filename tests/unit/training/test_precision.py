@@ -8,7 +8,8 @@ import pytest
 import torch
 
 from pixserve.core.errors import InvalidRequest
-from pixserve.training.precision import autocast, cpu_flags, resolve_precision
+from pixserve.core.hardware import cpu_flags
+from pixserve.training.precision import autocast, resolve_precision
 
 CPU = torch.device("cpu")
 AVX2_EPYC = {"sse4_2", "avx", "avx2", "fma"}

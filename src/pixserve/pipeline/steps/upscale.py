@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from pixserve.inference import Engine, EngineCache
+from pixserve.pipeline.engine_choice import model_engine
 from pixserve.pipeline.model_spec import ModelSpec
 from pixserve.pipeline.steps.base import Frame, Step
 from pixserve.pipeline.tiling import run_model
@@ -37,7 +38,8 @@ def upscale_model_step(
 ) -> UpscaleModelStep:
     """Convert (if not cached) and load ``upscaler``; the step that runs it."""
     spec = model_spec(get_upscaler(upscaler), model_dir)
-    return UpscaleModelStep(engines.get(spec.path), spec, name=name, weight=0.5)
+    engine, _ = model_engine(engines, spec)
+    return UpscaleModelStep(engine, spec, name=name, weight=0.5)
 
 
 @dataclass(frozen=True)

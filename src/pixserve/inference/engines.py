@@ -1,0 +1,116 @@
+"""The engines pixserve can run a model on, and the choice of one for this machine.
+
+============================  ===========================================================
+``onnxruntime/cpu/fp32``      everywhere; at the matrix-multiply rate on AVX2 CPUs
+``onnxruntime/cpu/int8``      static QDQ quantisation, calibrated on photos (VNNI/AMX-INT8)
+``onnxruntime/cuda/fp32``     where ``onnxruntime-gpu`` sees a CUDA device
+``openvino/cpu/fp32|bf16``    bf16 on CPUs with AMX: ~10× ONNX Runtime fp32 on generators
+============================  ===========================================================
+
+:func:`choose` decides from the hardware (:mod:`pixserve.core.hardware`): a GPU, then AMX
+(OpenVINO bf16), else ONNX Runtime fp32. Where the flags do not decide (AVX512-BF16
+without AMX: native bf16 dot products, but no matrix units), it says so and the caller
+measures both (:func:`faster`). Variants below fp32 are checked against fp32 before use
+(:class:`~pixserve.inference.cache.EngineCache`).
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from pixserve.core.hardware import Cpu
+from pixserve.inference import openvino as ov_engine
+from pixserve.inference.engine import Engine
+from pixserve.inference.onnx import OnnxEngine, cuda_available
+from pixserve.inference.spec import Device, EngineSpec, Precision, Runtime
+
+
+@dataclass(frozen=True)
+class Choice:
+    """An engine for this machine and why; ``undecided`` lists specs worth timing."""
+
+    spec: EngineSpec
+    reason: str
+    undecided: tuple[EngineSpec, ...] = ()
+
+
+@functools.cache
+def openvino_installed() -> bool:
+    return ov_engine.available()
+
+
+def supported(spec: EngineSpec, cpu: Cpu) -> str | None:
+    """Why ``spec`` cannot run here, or None when it can."""
+    if spec.runtime is Runtime.OPENVINO:
+        if not openvino_installed():
+            return "OpenVINO is not installed (pip install 'pixserve[fast]')"
+        if spec.device is not Device.CPU:
+            return "pixserve runs OpenVINO on the CPU only"
+        if spec.precision not in (Precision.FP32, Precision.BF16):
+            return f"OpenVINO on the CPU runs fp32 or bf16, not {spec.precision}"
+        if spec.precision is Precision.BF16 and not cpu.bf16:
+            return "this CPU has no bf16 instructions (amx_bf16, avx512_bf16): bf16 is emulated"
+        return None
+    if spec.device is Device.CUDA:
+        if not cuda_available():
+            return "ONNX Runtime sees no CUDA device (onnxruntime-gpu and a GPU are needed)"
+        return None if spec.precision is Precision.FP32 else "ONNX Runtime CUDA runs fp32 here"
+    if spec.precision not in (Precision.FP32, Precision.INT8):
+        return f"ONNX Runtime on the CPU runs fp32 or int8, not {spec.precision}"
+    return None
+
+
+def choose(cpu: Cpu, *, cuda: bool | None = None, openvino: bool | None = None) -> Choice:
+    """The engine this machine should run models on, from what its hardware offers."""
+    cuda = cuda_available() if cuda is None else cuda
+    openvino = openvino_installed() if openvino is None else openvino
+    if cuda:
+        return Choice(EngineSpec(device=Device.CUDA), "a CUDA device")
+    bf16 = EngineSpec(Runtime.OPENVINO, precision=Precision.BF16)
+    if cpu.amx and openvino:
+        return Choice(bf16, "the CPU has AMX (bf16 matrix units): OpenVINO bf16")
+    if cpu.bf16 and openvino:
+        reason = "the CPU has AVX512-BF16 but no AMX: measured on the model"
+        return Choice(EngineSpec(), reason, undecided=(EngineSpec(), bf16))
+    if cpu.amx or cpu.bf16:
+        return Choice(EngineSpec(), "bf16 hardware, but OpenVINO is not installed: fp32")
+    return Choice(EngineSpec(), "no bf16 hardware: fp32 is at the matrix-multiply rate")
+
+
+def build(
+    path: Path,
+    spec: EngineSpec,
+    *,
+    cache_dir: Path | None = None,
+    calibration: Sequence[np.ndarray] = (),
+) -> Engine:
+    """An engine running ``path`` as ``spec``. int8 quantises the model first (cached in
+    ``cache_dir``), calibrated on ``calibration`` batches in the model's convention."""
+    if spec.runtime is Runtime.OPENVINO:
+        blobs = cache_dir / "openvino" if cache_dir is not None else None
+        return ov_engine.OpenVinoEngine(path, spec, cache_dir=blobs)
+    if spec.precision is Precision.INT8:
+        from pixserve.inference.quantize import int8_model
+
+        path = int8_model(path, calibration, cache_dir=cache_dir)
+    return OnnxEngine(path, threads=spec.threads, device=spec.device)
+
+
+def faster(engines: Sequence[Engine], batch: np.ndarray, *, runs: int = 2) -> int:
+    """The index of the engine that runs ``batch`` fastest (best of ``runs`` after a warm-up)."""
+    best: list[float] = []
+    for engine in engines:
+        engine.run(batch)
+        times = []
+        for _ in range(runs):
+            start = time.perf_counter()
+            engine.run(batch)
+            times.append(time.perf_counter() - start)
+        best.append(min(times))
+    return int(np.argmin(best))
