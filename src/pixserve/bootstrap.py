@@ -199,5 +199,6 @@ def build_app(runtime: Runtime, *, workers: int | None = None) -> FastAPI:
         close=runtime.close,
         retention=RetentionPolicy.of(runtime.settings),
         email_enabled=runtime.service.email_enabled,
+        engines=runtime.renderer.engines_by_style,
     )
     return create_app(ctx)

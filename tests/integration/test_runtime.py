@@ -91,3 +91,21 @@ def test_cli_errors_are_one_line_not_a_traceback(tmp_path, monkeypatch):
     assert result.exit_code == 1
     assert "unknown_style" in result.output
     assert "Traceback" not in result.output
+
+
+def test_styles_and_metrics_say_which_engine_runs_each_model(runtime):
+    from fastapi.testclient import TestClient
+
+    from pixserve.bootstrap import build_app
+
+    engines = runtime.renderer.engines_by_style()
+    assert set(engines) >= {"tiny-net", "mosaic", "oil-fast"}  # the ONNX-backed styles
+    assert "cartoon" not in engines  # a classical operator runs no model
+    with TestClient(build_app(runtime, workers=0)) as client:
+        styles = {s["name"]: s for s in client.get("/v1/styles").json()["styles"]}
+        tiny = styles["tiny-net"]["engine"]
+        assert tiny == engines["tiny-net"]
+        assert tiny["precision"] in ("fp32", "bf16") and tiny["reason"]
+        assert styles["cartoon"]["engine"] is None
+        metrics = client.get("/metrics").text
+    assert f'pixserve_style_engine{{style="tiny-net",engine="{tiny["engine"]}"' in metrics

@@ -2,10 +2,28 @@
 
 from __future__ import annotations
 
+import json
+import math
+import os
+from pathlib import Path
+
 import click
+import cv2
+import numpy as np
 
 from pixserve.cli.options import friendly_errors
 from pixserve.core.errors import InvalidRequest
+from pixserve.core.hardware import this_cpu
+from pixserve.core.settings import Settings, get_settings
+from pixserve.imaging import sample_photo
+from pixserve.inference import EngineCache
+from pixserve.inference.bench import MATMUL_N, Report, Row, bench_model
+from pixserve.inference.cache import Decision, EnginePolicy
+from pixserve.inference.spec import BASELINE, EngineSpec
+from pixserve.pipeline import Catalog, ModelSpec, Style, load_bundle
+from pixserve.pipeline.engine_choice import model_engine
+from pixserve.pipeline.tensor import to_tensor
+from pixserve.pipeline.upscalers import get_upscaler, model_spec
 
 
 @click.group()
@@ -68,3 +86,180 @@ def train(
         base = results[0].seconds_per_step
         for r in results[1:]:
             click.echo(f"{r.precision} is {base / r.seconds_per_step:.2f}× {results[0].precision}")
+
+
+def _engine_option(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is not None and value != "auto":
+        try:
+            EngineSpec.parse(value)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc)) from None
+    return value
+
+
+@bench.command("model")
+@click.argument("style")
+@click.option("--size", type=click.IntRange(16), default=512, show_default=True,
+              help="Side of the square input (the sample photo, resized).")  # fmt: skip
+@click.option("--engine", default=None, callback=_engine_option,
+              help="auto, onnxruntime, openvino, or a spec like openvino/cpu/bf16 "
+              "(default: PIXSERVE_ENGINE, then the style's own).")  # fmt: skip
+@click.option("--precision", type=click.Choice(["auto", "fp32", "bf16", "int8"]), default=None,
+              help="Default: PIXSERVE_PRECISION, then the style's own.")  # fmt: skip
+@click.option("--compare", is_flag=True, help="Measure ONNX Runtime fp32 beside it.")
+@click.option("--runs", type=click.IntRange(1), default=10, show_default=True)
+@click.option("--warmup", type=click.IntRange(0), default=2, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@friendly_errors
+def model(
+    style: str,
+    size: int,
+    engine: str | None,
+    precision: str | None,
+    compare: bool,
+    runs: int,
+    warmup: int,
+    as_json: bool,
+) -> None:
+    """Images/s, latency, GFLOP/s and PSNR against fp32 of STYLE's model at --size.
+
+    STYLE is an installed style of kind onnx or upscaler, or a style bundle folder. The
+    engine is decided as serving decides it (policy, fidelity floor); an explicit
+    --engine or --precision replaces the style's own choice.
+    """
+    settings = get_settings()
+    found = find_style(style, settings)
+    spec = style_model_spec(found, settings.data_dir / "models")
+    if engine is not None:
+        spec = spec.model_copy(update={"engine": None})
+    if precision is not None:
+        spec = spec.model_copy(update={"precision": None})
+    policy = EnginePolicy(
+        engine or settings.engine,
+        precision or settings.precision,
+        min_psnr=settings.min_psnr,
+        threads=settings.engine_threads,
+        cache_dir=settings.data_dir / "engines",
+    )
+    cache = EngineCache(policy=policy)
+    chosen, decision = model_engine(cache, spec)
+    batch = bench_input(spec, size)
+    report = bench_model(
+        cache,
+        spec.path,
+        (chosen, decision.spec),
+        batch,
+        span=spec.range.span,
+        compare=compare,
+        runs=runs,
+        warmup=warmup,
+    )
+    if as_json:
+        click.echo(json.dumps(_as_json(found.name, size, batch, decision, report, compare)))
+    else:
+        _print_report(found.name, size, batch, decision, report)
+
+
+def find_style(text: str, settings: Settings) -> Style:
+    """A bundle folder when ``text`` is one (or looks like a path), else an installed style."""
+    if os.sep in text or Path(text).is_dir():
+        return load_bundle(text)
+    return Catalog.load(settings.style_dirs).get(text)
+
+
+def style_model_spec(style: Style, model_dir: Path) -> ModelSpec:
+    """The ONNX model ``style`` runs, as its pipeline runs it; ``InvalidRequest`` for a
+    style without one (built-in operators, neural-style)."""
+    if style.model is not None:
+        return style.model
+    if style.upscaler is not None:
+        up = style.upscaler
+        return model_spec(
+            get_upscaler(up.model), model_dir, tile=up.tile, tile_overlap=up.tile_overlap
+        )
+    raise InvalidRequest(
+        f"style {style.name!r} is of kind {style.kind.value!r}: only styles with an ONNX "
+        "model (kind onnx or upscaler) can be benchmarked"
+    )
+
+
+def bench_input(spec: ModelSpec, size: int) -> np.ndarray:
+    """The sample photo at ``size``×``size``, as a batch in the model's convention."""
+    photo = cv2.resize(sample_photo(), (size, size), interpolation=cv2.INTER_CUBIC)
+    return to_tensor(photo, spec)
+
+
+def _print_report(
+    style: str, size: int, batch: np.ndarray, decision: Decision, report: Report
+) -> None:
+    click.echo(f"{style} at {size}×{size} on {this_cpu().describe()}")
+    checked = "" if decision.psnr is None else f" ({_db(decision.psnr)} against fp32 on probes)"
+    click.echo(f"engine {decision.spec}{checked}: {decision.reason}")
+    for note in decision.refused:
+        click.echo(f"  refused {note}")
+    flops = report.rows[0].flops
+    shape = "×".join(str(d) for d in batch.shape)
+    work = "unknown (shapes not inferred)" if flops is None else f"{flops / 1e9:.3g} GFLOP"
+    click.echo(
+        f"model: {work} per run at {shape}; fp32 matmul ({MATMUL_N}²): "
+        f"{report.matmul_gflops:.0f} GFLOP/s\n"
+    )
+    header = ("engine", "precision", "img/s", "p50 ms", "p99 ms", "GFLOP/s", "% of matmul",
+              "PSNR dB", "peak RSS MB")  # fmt: skip
+    cells = [header, *(_cells(row) for row in report.rows)]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
+    for r in cells:
+        left = [c.ljust(w) for c, w in zip(r[:2], widths, strict=False)]
+        right = [c.rjust(w) for c, w in zip(r[2:], widths[2:], strict=True)]
+        click.echo("  ".join(left + right))
+    if report.same_engine:
+        click.echo(f"\nthe chosen engine is {BASELINE} itself: the comparison is the same engine")
+    elif report.speedup is not None:
+        chosen = report.rows[-1]
+        click.echo(f"\n{chosen.spec} is {report.speedup:.1f}× {BASELINE} at {_db(chosen.psnr)}")
+
+
+def _cells(row: Row) -> tuple[str, ...]:
+    gflops, share = row.gflops, row.matmul_percent
+    return (
+        f"{row.spec.runtime}/{row.spec.device}",
+        str(row.spec.precision),
+        f"{row.images_per_second:.3g}",
+        f"{row.p50_ms:.1f}",
+        f"{row.p99_ms:.1f}",
+        "?" if gflops is None else f"{gflops:.1f}",
+        "?" if share is None else f"{share:.0f}%",
+        "exact" if math.isinf(row.psnr) else f"{row.psnr:.1f}",
+        f"{row.peak_rss_mb:.0f}",
+    )
+
+
+def _db(psnr: float) -> str:
+    return "exact (identical output)" if math.isinf(psnr) else f"{psnr:.1f} dB"
+
+
+def _as_json(
+    style: str, size: int, batch: np.ndarray, decision: Decision, report: Report, compare: bool
+) -> dict[str, object]:
+    checked = decision.as_dict()
+    if decision.psnr is not None and math.isinf(decision.psnr):
+        checked["psnr_db"] = None  # identical on the probes; JSON has no infinity
+    out: dict[str, object] = {
+        "machine": this_cpu().describe(),
+        "style": style,
+        "size": size,
+        "input_shape": list(batch.shape),
+        "matmul_gflops": report.matmul_gflops,
+        "decision": {"spec": str(decision.spec), **checked},
+        "rows": [row.as_dict() for row in report.rows],
+    }
+    if compare:
+        chosen = report.rows[-1]
+        out["same_engine"] = report.same_engine
+        out["ratio"] = None if report.speedup is None else {
+            "engine": str(chosen.spec),
+            "baseline": str(BASELINE),
+            "speedup": report.speedup,
+            "psnr_db": chosen.as_dict()["psnr_db"],
+        }  # fmt: skip
+    return out

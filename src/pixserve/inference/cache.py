@@ -7,12 +7,16 @@ settings or the style) into an engine for one model: ``auto`` asks
 candidates on the model where the CPU's flags do not decide. Any variant below fp32 (bf16,
 int8) is compared with ONNX Runtime fp32 on probe images first; below the floor
 (``min_psnr``, default 35 dB) it is refused with the figure and the model runs in fp32.
-Every decision is kept (:meth:`EngineCache.decisions`) for ``/v1/styles`` and ``/metrics``.
+Every decision is kept (:meth:`EngineCache.decisions`) for ``/v1/styles`` and ``/metrics``,
+and remembered in ``cache_dir`` (keyed by the model file, the policy and the CPU), so a
+restarted worker loads its engines without probing again.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -31,6 +35,8 @@ log = logging.getLogger(__name__)
 
 #: Builds the baseline (ONNX Runtime fp32) engine for a model file; tests swap it.
 Loader = Callable[[Path], Engine]
+#: Where decisions are remembered across restarts, in the policy's ``cache_dir``.
+DECISIONS = "decisions.json"
 #: Default fidelity floor: PSNR of a variant against fp32, in dB of the output range.
 MIN_PSNR = 35.0
 
@@ -151,7 +157,10 @@ class EngineCache:
         with self._once(key):
             found = self._decisions.get(key)
             if found is None:
-                found = self._decide(key[0], policy, probes, span)
+                found = self._remembered(key[0], policy) or self._decide(
+                    key[0], policy, probes, span
+                )
+                self._remember(key[0], policy, found[1])
                 with self._lock:
                     self._decisions[key] = found
             return found
@@ -206,7 +215,8 @@ class EngineCache:
             best = usable[engines.faster(built, probes()[0])]
             reason += f"; {best} was the faster"
             usable = [best]
-        fp32 = [spec.with_precision(Precision.FP32) for spec in usable]
+        as_fp32 = [spec.with_precision(Precision.FP32) for spec in candidates]
+        fp32 = [spec for spec in as_fp32 if engines.supported(spec, cpu) is None]
         for spec in _unique([*usable, *fp32, BASELINE]):
             try:
                 engine = self.get(path, spec, probes)
@@ -228,6 +238,50 @@ class EngineCache:
             self._log(path, decision)
             return engine, decision
         raise AssertionError("the baseline either returns or raises")
+
+    def _memory_key(self, path: Path, policy: EnginePolicy) -> str:
+        """What a remembered decision depends on: the file, the policy and the CPU."""
+        stat = path.stat()
+        return (
+            f"{path}|{stat.st_size}|{stat.st_mtime_ns}|{policy.engine}|{policy.precision}|"
+            f"{policy.min_psnr:g}|{this_cpu().describe()}"
+        )
+
+    def _remembered(self, path: Path, policy: EnginePolicy) -> tuple[Engine, Decision] | None:
+        """A decision made by an earlier process, loaded without probing again."""
+        if policy.cache_dir is None:
+            return None
+        try:
+            saved = json.loads((policy.cache_dir / DECISIONS).read_text())
+            entry = saved[self._memory_key(path, policy)]
+            spec = EngineSpec.parse(entry["spec"])
+            decision = Decision(spec, entry["reason"], entry["psnr"], tuple(entry["refused"]))
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        try:
+            return self.get(path, spec), decision  # int8: its quantised file is cached too
+        except PixserveError:
+            return None
+
+    def _remember(self, path: Path, policy: EnginePolicy, decision: Decision) -> None:
+        if policy.cache_dir is None:
+            return
+        file = policy.cache_dir / DECISIONS
+        with self._lock:
+            try:
+                saved = json.loads(file.read_text()) if file.is_file() else {}
+            except (OSError, ValueError):
+                saved = {}
+            saved[self._memory_key(path, policy)] = {
+                "spec": str(decision.spec),
+                "reason": decision.reason,
+                "psnr": decision.psnr,
+                "refused": list(decision.refused),
+            }
+            file.parent.mkdir(parents=True, exist_ok=True)
+            part = file.with_suffix(f".{os.getpid()}.part")
+            part.write_text(json.dumps(saved, indent=1))
+            os.replace(part, file)
 
     def _candidates(self, policy: EnginePolicy) -> tuple[list[EngineSpec], str]:
         """The specs to try in order, from a policy, and the reason for the first."""

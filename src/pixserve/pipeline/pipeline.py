@@ -9,6 +9,7 @@ import numpy as np
 
 from pixserve.domain import Crop
 from pixserve.inference import EngineCache
+from pixserve.inference.cache import Decision
 from pixserve.pipeline.engine_choice import model_engine
 from pixserve.pipeline.faces import make_detector
 from pixserve.pipeline.operators import OPERATORS
@@ -36,6 +37,15 @@ class Pipeline:
 
     style: Style
     steps: tuple[Step, ...]
+
+    @property
+    def engine(self) -> Decision | None:
+        """The engine decision of the style's model step (None: no ONNX model)."""
+        for step in self.steps:
+            decision = getattr(step, "decision", None)
+            if isinstance(decision, Decision):
+                return decision
+        return None
 
     @property
     def names(self) -> list[str]:
@@ -117,8 +127,8 @@ def _model_step(
 ) -> Step:
     if style.kind is Kind.ONNX:
         assert style.model is not None  # load_bundle guarantees it for kind = "onnx"
-        engine, _ = model_engine(engines, style.model)
-        return OnnxModelStep(engine, style.model)
+        engine, decision = model_engine(engines, style.model)
+        return OnnxModelStep(engine, style.model, decision)
     if style.kind is Kind.UPSCALER:
         assert style.upscaler is not None
         step = upscale_model_step(style.upscaler.model, engines, model_dir)

@@ -88,6 +88,16 @@ class Renderer:
         self._warmed = True
         return failed
 
+    def engines_by_style(self) -> dict[str, dict[str, object]]:
+        """For each style whose pipeline is built and runs a model: its engine decision."""
+        with self._lock:
+            pipelines = dict(self._pipelines)
+        return {
+            name: decision.as_dict()
+            for name, pipeline in pipelines.items()
+            if (decision := pipeline.engine) is not None
+        }
+
     def check_warm(self) -> None:
         """Readiness probe: raise ``Unavailable`` until :meth:`warm` has run."""
         if not self._warmed:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -39,6 +39,11 @@ class AppContext:
     #: What the privacy page and ``/v1/config`` promise (from the settings if None).
     retention: RetentionPolicy | None = None
     email_enabled: bool = False
+    #: Style name → the engine its model runs on (``/v1/styles``, ``/metrics``).
+    engines: Callable[[], Mapping[str, Mapping[str, object]]] | None = None
+
+    def engine_info(self) -> Mapping[str, Mapping[str, object]]:
+        return self.engines() if self.engines is not None else {}
 
     def policy(self) -> RetentionPolicy:
         """The retention promise this app states."""

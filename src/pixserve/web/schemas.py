@@ -31,6 +31,11 @@ class StyleOut(BaseModel):
         default=False, description="Whether results come with a smaller, watermarked preview."
     )
     thumbnail_url: str | None
+    engine: dict[str, Any] | None = Field(
+        default=None,
+        description="What runs the style's model on this node: engine, precision, its PSNR "
+        "against fp32, why; null for styles without a model or not loaded yet.",
+    )
 
 
 class CatalogOut(BaseModel):

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from pixserve.inference import Engine
+from pixserve.inference.cache import Decision
 from pixserve.pipeline.model_spec import ModelSpec
 from pixserve.pipeline.steps.base import Frame
 from pixserve.pipeline.tiling import run_model
@@ -17,6 +18,8 @@ class OnnxModelStep:
 
     engine: Engine
     spec: ModelSpec
+    #: Which engine runs the model and why (None when built without a decision).
+    decision: Decision | None = None
     name: ClassVar[str] = "model"
     weight: ClassVar[float] = 0.9
 

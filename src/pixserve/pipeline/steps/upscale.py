@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from pixserve.inference import Engine, EngineCache
+from pixserve.inference.cache import Decision
 from pixserve.pipeline.engine_choice import model_engine
 from pixserve.pipeline.model_spec import ModelSpec
 from pixserve.pipeline.steps.base import Frame, Step
@@ -22,6 +23,7 @@ class UpscaleModelStep:
     spec: ModelSpec
     name: str = "model"
     weight: float = 0.9
+    decision: Decision | None = None
 
     def __call__(self, frame: Frame) -> Frame:
         """Return the frame enlarged ``spec.scale`` times."""
@@ -38,8 +40,8 @@ def upscale_model_step(
 ) -> UpscaleModelStep:
     """Convert (if not cached) and load ``upscaler``; the step that runs it."""
     spec = model_spec(get_upscaler(upscaler), model_dir)
-    engine, _ = model_engine(engines, spec)
-    return UpscaleModelStep(engine, spec, name=name, weight=0.5)
+    engine, decision = model_engine(engines, spec)
+    return UpscaleModelStep(engine, spec, name=name, weight=0.5, decision=decision)
 
 
 @dataclass(frozen=True)

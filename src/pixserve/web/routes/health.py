@@ -60,4 +60,12 @@ def metrics(ctx: AppContext = Depends(get_context)) -> PlainTextResponse:
     for style in styles:
         value = counts.get((style, JobStatus.QUEUED), 0)
         lines.append(f'pixserve_queue_depth{{style="{style}"}} {value}')
+    engines = ctx.engine_info()
+    lines += [
+        "# HELP pixserve_style_engine The engine and precision each style's model runs on.",
+        "# TYPE pixserve_style_engine gauge",
+    ]
+    for style, engine in sorted(engines.items()):
+        labels = f'style="{style}",engine="{engine["engine"]}",precision="{engine["precision"]}"'
+        lines.append(f"pixserve_style_engine{{{labels}}} 1")
     return PlainTextResponse("\n".join(lines) + "\n", media_type="text/plain; version=0.0.4")

@@ -16,10 +16,14 @@ router = APIRouter(prefix="/v1/styles", tags=["styles"])
 def list_styles(ctx: AppContext = Depends(get_context)) -> CatalogOut:
     """Every style this service offers, with its limits and thumbnail URL."""
     styles = []
+    engines = ctx.engine_info()
     for style in ctx.catalog:
         info = style.info()
         thumb = f"/v1/styles/{style.name}/thumbnail" if style.thumbnail else None
-        styles.append(StyleOut(**info, thumbnail_url=thumb))
+        engine = engines.get(style.name)
+        styles.append(
+            StyleOut(**info, thumbnail_url=thumb, engine=dict(engine) if engine else None)
+        )
     limits = {
         "max_upload_bytes": ctx.settings.max_upload_bytes,
         "max_pixels": ctx.settings.max_pixels,

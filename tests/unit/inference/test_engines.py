@@ -1,0 +1,180 @@
+"""Engines per machine: the choice from CPU flags, OpenVINO against ONNX Runtime, and the
+fidelity floor that refuses a variant too far from fp32.
+
+The flag sets are those of the machines this project runs on: an AVX2-only AMD EPYC, an
+Intel Sapphire Rapids with AMX, an AMD Zen 4 (AVX512-BF16, no AMX). The choice is tested
+with each; OpenVINO and int8 really run here, whatever this machine is.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import onnx
+import pytest
+
+from pixserve.core.hardware import Cpu
+from pixserve.inference import cache as cache_module
+from pixserve.inference import engines
+from pixserve.inference.cache import EngineCache, EnginePolicy
+from pixserve.inference.onnx import OnnxEngine
+from pixserve.inference.openvino import OpenVinoEngine
+from pixserve.inference.spec import Device, EngineSpec, Precision, Runtime
+from tests.support.models import conv_chain_model
+
+EPYC = Cpu("AMD EPYC 7B13", frozenset({"avx2", "fma"}), 2)
+SAPPHIRE_RAPIDS = Cpu(
+    "Intel Xeon Platinum 8481C",
+    frozenset({"avx2", "avx512f", "avx512_bf16", "avx512_vnni", "amx_bf16", "amx_int8"}),
+    2,
+)
+ZEN4 = Cpu("AMD EPYC 9B14", frozenset({"avx2", "avx512f", "avx512_bf16", "avx512_vnni"}), 2)
+OPENVINO_BF16 = EngineSpec(Runtime.OPENVINO, precision=Precision.BF16)
+
+
+@pytest.fixture
+def model(tmp_path: Path) -> Path:
+    path = tmp_path / "m.onnx"
+    onnx.save(conv_chain_model(layers=4, width=8), path)
+    return path
+
+
+def probes() -> list[np.ndarray]:
+    rng = np.random.default_rng(0)
+    return [rng.uniform(-1, 1, (1, 3, 40, 56)).astype(np.float32) for _ in range(2)]
+
+
+def test_spec_round_trips_and_parses_short_forms() -> None:
+    assert str(OPENVINO_BF16) == "openvino/cpu/bf16"
+    assert EngineSpec.parse("openvino/cpu/bf16") == OPENVINO_BF16
+    assert EngineSpec.parse("onnxruntime") == EngineSpec()
+    with pytest.raises(ValueError, match="tensorrt"):
+        EngineSpec.parse("tensorrt")
+
+
+@pytest.mark.parametrize(
+    ("cpu", "expected", "undecided"),
+    [
+        (EPYC, EngineSpec(), ()),
+        (SAPPHIRE_RAPIDS, OPENVINO_BF16, ()),
+        (ZEN4, EngineSpec(), (EngineSpec(), OPENVINO_BF16)),
+    ],
+)
+def test_choice_follows_the_flags(
+    cpu: Cpu, expected: EngineSpec, undecided: tuple[EngineSpec, ...]
+) -> None:
+    choice = engines.choose(cpu, cuda=False, openvino=True)
+    assert choice.spec == expected
+    assert choice.undecided == undecided
+
+
+def test_a_gpu_comes_first_and_no_openvino_means_fp32() -> None:
+    assert engines.choose(EPYC, cuda=True, openvino=True).spec.device is Device.CUDA
+    choice = engines.choose(SAPPHIRE_RAPIDS, cuda=False, openvino=False)
+    assert choice.spec == EngineSpec() and "not installed" in choice.reason
+
+
+def test_bf16_without_bf16_hardware_is_not_supported() -> None:
+    assert "emulated" in (engines.supported(OPENVINO_BF16, EPYC) or "")
+    assert engines.supported(OPENVINO_BF16, SAPPHIRE_RAPIDS) is None
+    assert engines.supported(EngineSpec(precision=Precision.BF16), SAPPHIRE_RAPIDS)
+
+
+def test_openvino_matches_onnx_runtime_at_fp32(model: Path) -> None:
+    ov = OpenVinoEngine(model, EngineSpec(Runtime.OPENVINO), cache_dir=model.parent / "blobs")
+    ort = OnnxEngine(model)
+    for batch in [*probes(), np.zeros((1, 3, 33, 17), np.float32)]:  # each shape compiled
+        np.testing.assert_allclose(ov.run(batch), ort.run(batch), atol=1e-4)
+    assert ov.name == "openvino/cpu/fp32"
+
+
+def use_cpu(monkeypatch: pytest.MonkeyPatch, cpu: Cpu) -> None:
+    monkeypatch.setattr(cache_module, "this_cpu", lambda: cpu)
+
+
+@pytest.mark.parametrize(
+    ("cpu", "runtime", "precision"),
+    [
+        (EPYC, Runtime.ONNXRUNTIME, Precision.FP32),
+        (SAPPHIRE_RAPIDS, Runtime.OPENVINO, Precision.BF16),
+    ],
+)
+def test_auto_resolves_per_machine(
+    monkeypatch: pytest.MonkeyPatch, model: Path, cpu: Cpu, runtime: Runtime, precision: Precision
+) -> None:
+    use_cpu(monkeypatch, cpu)
+    monkeypatch.setattr(engines, "cuda_available", lambda: False)
+    cache = EngineCache(policy=EnginePolicy("auto", "auto"))
+    engine, decision = cache.resolve(model, probes, 2.0)
+    assert (decision.spec.runtime, decision.spec.precision) == (runtime, precision)
+    if precision is Precision.BF16:
+        assert decision.psnr is not None and decision.psnr >= 35
+    assert cache.resolve(model, probes, 2.0)[0] is engine  # decided once
+    assert cache.decisions()[model.resolve()] == decision
+
+
+def test_undecided_flags_time_both_engines(monkeypatch: pytest.MonkeyPatch, model: Path) -> None:
+    use_cpu(monkeypatch, ZEN4)
+    monkeypatch.setattr(engines, "cuda_available", lambda: False)
+    _, decision = EngineCache(policy=EnginePolicy()).resolve(model, probes, 2.0)
+    assert "was the faster" in decision.reason
+    assert decision.spec in (EngineSpec(), OPENVINO_BF16)
+
+
+def test_bf16_asked_for_on_an_avx2_cpu_runs_fp32_and_says_why(
+    monkeypatch: pytest.MonkeyPatch, model: Path
+) -> None:
+    use_cpu(monkeypatch, EPYC)
+    cache = EngineCache(policy=EnginePolicy("openvino/cpu/bf16", "auto"))
+    _, decision = cache.resolve(model, probes, 2.0)
+    assert decision.spec == EngineSpec(Runtime.OPENVINO)  # OpenVINO, at fp32
+    assert any("bf16 is emulated" in note for note in decision.refused)
+
+
+def test_int8_below_the_floor_is_refused_with_its_figure(tmp_path: Path, model: Path) -> None:
+    policy = EnginePolicy("onnxruntime", "int8", min_psnr=200, cache_dir=tmp_path / "cache")
+    _, decision = EngineCache(policy=policy).resolve(model, probes, 2.0)
+    assert decision.spec == EngineSpec()
+    (note,) = decision.refused
+    assert note.startswith("onnxruntime/cpu/int8: ") and "below the floor of 200 dB" in note
+
+
+def test_int8_above_the_floor_runs_and_is_cached(tmp_path: Path, model: Path) -> None:
+    policy = EnginePolicy("onnxruntime", "int8", min_psnr=10, cache_dir=tmp_path / "cache")
+    engine, decision = EngineCache(policy=policy).resolve(model, probes, 2.0)
+    assert decision.spec.precision is Precision.INT8
+    assert decision.psnr is not None and 10 <= decision.psnr < 200
+    (quantised,) = (tmp_path / "cache" / "int8").glob("*.onnx")
+    assert Path(engine.path) == quantised  # type: ignore[attr-defined]
+    # A style's own floor wins over the server's.
+    _, strict = EngineCache(policy=policy).resolve(model, probes, 2.0, min_psnr=200)
+    assert strict.spec == EngineSpec()
+
+
+def test_threads_share_the_cores_among_workers(tmp_path: Path) -> None:
+    from pixserve.bootstrap import engine_policy
+    from pixserve.core.hardware import this_cpu
+    from pixserve.core.settings import Settings
+
+    settings = Settings(data_dir=tmp_path)
+    cores = this_cpu().cores
+    assert engine_policy(settings, 1).threads == cores
+    assert engine_policy(settings, cores * 2).threads == 1
+    assert engine_policy(settings.model_copy(update={"engine_threads": 3}), 1).threads == 3
+
+
+def test_decisions_are_remembered_across_restarts(tmp_path: Path, model: Path) -> None:
+    policy = EnginePolicy("onnxruntime", "int8", min_psnr=10, cache_dir=tmp_path / "cache")
+    _, first = EngineCache(policy=policy).resolve(model, probes, 2.0)
+    calls: list[int] = []
+
+    def counted() -> list[np.ndarray]:
+        calls.append(1)
+        return probes()
+
+    _, again = EngineCache(policy=policy).resolve(model, counted, 2.0)  # a new process
+    assert again == first and calls == []  # no probing, no quantising again
+    model.write_bytes(model.read_bytes())  # a changed file is decided afresh
+    EngineCache(policy=policy).resolve(model, counted, 2.0)
+    assert calls
