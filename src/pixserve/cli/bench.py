@@ -125,7 +125,8 @@ def model(
 
     STYLE is an installed style of kind onnx or upscaler, or a style bundle folder. The
     engine is decided as serving decides it (policy, fidelity floor); an explicit
-    --engine or --precision replaces the style's own choice.
+    --engine or --precision replaces the style's own choice. The model runs on the whole
+    input in one piece (no tiles, unlike an upscaler's pipeline), without post steps.
     """
     settings = get_settings()
     found = find_style(style, settings)
@@ -172,11 +173,8 @@ def style_model_spec(style: Style, model_dir: Path) -> ModelSpec:
     style without one (built-in operators, neural-style)."""
     if style.model is not None:
         return style.model
-    if style.upscaler is not None:
-        up = style.upscaler
-        return model_spec(
-            get_upscaler(up.model), model_dir, tile=up.tile, tile_overlap=up.tile_overlap
-        )
+    if style.upscaler is not None:  # as upscale_model_step decides its engine
+        return model_spec(get_upscaler(style.upscaler.model), model_dir)
     raise InvalidRequest(
         f"style {style.name!r} is of kind {style.kind.value!r}: only styles with an ONNX "
         "model (kind onnx or upscaler) can be benchmarked"
@@ -204,14 +202,7 @@ def _print_report(
         f"model: {work} per run at {shape}; fp32 matmul ({MATMUL_N}²): "
         f"{report.matmul_gflops:.0f} GFLOP/s\n"
     )
-    header = ("engine", "precision", "img/s", "p50 ms", "p99 ms", "GFLOP/s", "% of matmul",
-              "PSNR dB", "peak RSS MB")  # fmt: skip
-    cells = [header, *(_cells(row) for row in report.rows)]
-    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
-    for r in cells:
-        left = [c.ljust(w) for c, w in zip(r[:2], widths, strict=False)]
-        right = [c.rjust(w) for c, w in zip(r[2:], widths[2:], strict=True)]
-        click.echo("  ".join(left + right))
+    _print_table(report.rows)
     if report.same_engine:
         click.echo(f"\nthe chosen engine is {BASELINE} itself: the comparison is the same engine")
     elif report.speedup is not None:
@@ -219,19 +210,35 @@ def _print_report(
         click.echo(f"\n{chosen.spec} is {report.speedup:.1f}× {BASELINE} at {_db(chosen.psnr)}")
 
 
+def _print_table(rows: tuple[Row, ...]) -> None:
+    header = ("engine", "precision", "img/s", "p50 ms", "p99 ms", "GFLOP/s", "% of matmul",
+              "PSNR dB", "peak RSS MB")  # fmt: skip
+    cells = [header, *(_cells(row) for row in rows)]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
+    for r in cells:
+        left = [c.ljust(w) for c, w in zip(r[:2], widths, strict=False)]
+        right = [c.rjust(w) for c, w in zip(r[2:], widths[2:], strict=True)]
+        click.echo("  ".join(left + right))
+
+
 def _cells(row: Row) -> tuple[str, ...]:
     gflops, share = row.gflops, row.matmul_percent
     return (
         f"{row.spec.runtime}/{row.spec.device}",
         str(row.spec.precision),
-        f"{row.images_per_second:.3g}",
-        f"{row.p50_ms:.1f}",
-        f"{row.p99_ms:.1f}",
-        "?" if gflops is None else f"{gflops:.1f}",
+        _figure(row.images_per_second),
+        _figure(row.p50_ms),
+        _figure(row.p99_ms),
+        "?" if gflops is None else _figure(gflops),
         "?" if share is None else f"{share:.0f}%",
         "exact" if math.isinf(row.psnr) else f"{row.psnr:.1f}",
         f"{row.peak_rss_mb:.0f}",
     )
+
+
+def _figure(x: float) -> str:
+    """Three significant digits, never in exponent form (12.3, 0.412, 2705)."""
+    return f"{x:.0f}" if x >= 100 else f"{x:.3g}"
 
 
 def _db(psnr: float) -> str:
@@ -249,17 +256,25 @@ def _as_json(
         "style": style,
         "size": size,
         "input_shape": list(batch.shape),
+        "flops": report.rows[0].flops,
         "matmul_gflops": report.matmul_gflops,
         "decision": {"spec": str(decision.spec), **checked},
         "rows": [row.as_dict() for row in report.rows],
     }
     if compare:
-        chosen = report.rows[-1]
         out["same_engine"] = report.same_engine
-        out["ratio"] = None if report.speedup is None else {
-            "engine": str(chosen.spec),
-            "baseline": str(BASELINE),
-            "speedup": report.speedup,
-            "psnr_db": chosen.as_dict()["psnr_db"],
-        }  # fmt: skip
+        out["ratio"] = _ratio(report)
     return out
+
+
+def _ratio(report: Report) -> dict[str, object] | None:
+    if report.speedup is None:
+        return None
+    chosen = report.rows[-1].as_dict()
+    return {
+        "engine": str(report.rows[-1].spec),
+        "baseline": str(BASELINE),
+        "speedup": report.speedup,
+        "psnr_db": chosen["psnr_db"],
+        "exact": chosen["exact"],
+    }

@@ -82,7 +82,6 @@ class Row:
             "images_per_second": self.images_per_second,
             "p50_ms": self.p50_ms,
             "p99_ms": self.p99_ms,
-            "flops": self.flops,
             "gflops": self.gflops,
             "matmul_percent": self.matmul_percent,
             "psnr_db": None if math.isinf(self.psnr) else self.psnr,
@@ -129,37 +128,12 @@ def bench_model(
     engine, spec = chosen
     same = replace(spec, threads=None) == BASELINE
     measured = [(baseline, BASELINE)] if compare and not same else []
-    rows = [
-        _measure(
-            e, s, batch, reference, span=span, flops=flops, matmul=matmul, runs=runs, warmup=warmup
-        )  # fmt: skip
-        for e, s in [*measured, (engine, spec)]
-    ]
+    rows = []
+    for runner, runner_spec in [*measured, (engine, spec)]:
+        output, seconds = time_runs(runner, batch, runs=runs, warmup=warmup)
+        fidelity = psnr(reference, output, span)
+        rows.append(Row(runner_spec, seconds, len(batch), flops, matmul, fidelity, peak_rss_mb()))
     return Report(tuple(rows), matmul, same_engine=compare and same)
-
-
-def _measure(
-    engine: Engine,
-    spec: EngineSpec,
-    batch: np.ndarray,
-    reference: np.ndarray,
-    *,
-    span: float,
-    flops: int | None,
-    matmul: float,
-    runs: int,
-    warmup: int,
-) -> Row:
-    output, seconds = time_runs(engine, batch, runs=runs, warmup=warmup)
-    return Row(
-        spec,
-        seconds,
-        batch.shape[0],
-        flops,
-        matmul,
-        psnr(reference, output, span),
-        peak_rss_mb(),
-    )
 
 
 def time_runs(
