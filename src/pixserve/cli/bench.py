@@ -278,3 +278,72 @@ def _ratio(report: Report) -> dict[str, object] | None:
         "psnr_db": chosen["psnr_db"],
         "exact": chosen["exact"],
     }
+
+
+@bench.command("e2e")
+@click.option("--style", required=True, help="An installed style.")
+@click.option("--images", type=click.IntRange(1), default=50, show_default=True)
+@click.option("--clients", type=click.IntRange(1), default=4, show_default=True)
+@click.option("--size", type=click.IntRange(16), default=512, show_default=True)
+@click.option("--workers", type=click.IntRange(1), default=1, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@friendly_errors
+def e2e(style: str, images: int, clients: int, size: int, workers: int, as_json: bool) -> None:
+    """Jobs/s through a real `pixserve serve` against the model alone, in one run."""
+    from pixserve.cli import bench_system
+
+    result = bench_system.e2e(style, images=images, clients=clients, size=size, workers=workers)
+    if as_json:
+        click.echo(json.dumps(result | {"machine": this_cpu().describe()}))
+        return
+    click.echo(f"{style} at {size}×{size}, {images} jobs from {clients} clients, {workers} "
+               f"worker(s), on {this_cpu().describe()}")  # fmt: skip
+    click.echo(f"end to end   {result['e2e_images_per_s']:.3g} images/s")
+    click.echo(f"model alone  {result['model_images_per_s']:.3g} images/s ({result['engine']})")
+    click.echo(f"end to end is {result['ratio']:.0%} of the model alone")
+    click.echo(
+        f"status calls during the run: p50 {result['status_p50_ms']:.1f} ms, "
+        f"p99 {result['status_p99_ms']:.1f} ms"
+    )
+
+
+@bench.command("coldstart")
+@click.option("--style", required=True, help="The style of the first job.")
+@click.option("--size", type=click.IntRange(16), default=512, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@friendly_errors
+def coldstart(style: str, size: int, as_json: bool) -> None:
+    """Seconds to /readyz and to a first result: empty data dir, then a restart."""
+    from pixserve.cli import bench_system
+
+    rows = bench_system.coldstart(style, size=size)
+    if as_json:
+        click.echo(json.dumps({"machine": this_cpu().describe(), "style": style, "rows": rows}))
+        return
+    click.echo(f"pixserve serve, first job {style} at {size}², on {this_cpu().describe()}")
+    click.echo(f"{'start':<16} {'ready s':>8} {'first result s':>15}")
+    for row in rows:
+        click.echo(f"{row['start']:<16} {row['ready_s']:>8.2f} {row['first_result_s']:>15.2f}")
+
+
+@bench.command("memory")
+@click.option("--style", required=True, help="An installed style.")
+@click.option("--images", type=click.IntRange(1), default=200, show_default=True)
+@click.option("--min-side", type=click.IntRange(16), default=512, show_default=True)
+@click.option("--max-side", type=click.IntRange(16), default=2048, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@friendly_errors
+def memory(style: str, images: int, min_side: int, max_side: int, as_json: bool) -> None:
+    """RSS of web + worker while it serves photos of mixed sizes."""
+    from pixserve.cli import bench_system
+
+    result = bench_system.memory(style, images=images, low=min_side, high=max_side)
+    if as_json:
+        click.echo(json.dumps(result | {"machine": this_cpu().describe()}))
+        return
+    click.echo(f"{style}, {images} photos of {min_side}–{max_side} px, on {this_cpu().describe()}")
+    click.echo("  ".join(f"{i}:{mb:.0f}" for i, mb in result["readings"]) + "  (jobs:MB)")
+    click.echo(
+        f"peak {result['peak_mb']:.0f} MB; after 50 jobs {result['after_50_mb']:.0f} MB, "
+        f"at the end {result['last_mb']:.0f} MB: {'flat' if result['flat'] else 'growing'}"
+    )

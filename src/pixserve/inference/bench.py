@@ -182,8 +182,42 @@ def peak_rss_mb() -> float:
 
 
 def model_flops(path: Path, input_shape: Sequence[int]) -> int | None:
-    """:func:`count_flops` of the ONNX file at ``path`` (a single file, weights inside)."""
-    return count_flops(onnx.load(str(path)), input_shape)
+    """:func:`count_flops` of the ONNX file at ``path`` (a single file, weights inside);
+    where ONNX's shape inference cannot follow computed shapes (the pads of a traced
+    ``ReflectionPad2d``), the same count over OpenVINO's shape propagation."""
+    return count_flops(onnx.load(str(path)), input_shape) or _openvino_flops(path, input_shape)
+
+
+def _openvino_flops(path: Path, input_shape: Sequence[int]) -> int | None:
+    """Convolutions, transposed convolutions and matmuls counted on OpenVINO's graph."""
+    try:
+        import openvino as ov
+
+        model = ov.Core().read_model(str(path))
+        model.reshape({0: list(input_shape)})
+    except Exception:  # not installed, or OpenVINO cannot read or reshape the model
+        return None
+    total = 0
+    for op in model.get_ordered_ops():
+        kind = op.get_type_name()
+        if kind not in ("Convolution", "GroupConvolution", "ConvolutionBackpropData", "MatMul"):
+            continue
+        try:
+            x = list(op.get_input_shape(0))
+            w = list(op.get_input_shape(1))
+            out = list(op.get_output_shape(0))
+        except RuntimeError:  # a dynamic shape left
+            return None
+        if kind == "Convolution":  # w: [C_out, C_in, kH, kW]
+            total += 2 * math.prod(out) * math.prod(w[1:])
+        elif kind == "GroupConvolution":  # w: [G, C_out/G, C_in/G, kH, kW]
+            total += 2 * math.prod(out) * math.prod(w[2:])
+        elif kind == "ConvolutionBackpropData":  # w: [C_in, C_out, kH, kW]
+            total += 2 * math.prod(x) * math.prod(w[1:])
+        else:  # MatMul: out = [..., M, N], K = the inner dimension of the first input
+            transposed = bool(op.get_attributes().get("transpose_a", False))
+            total += 2 * math.prod(out) * (x[-2] if transposed else x[-1])
+    return total or None
 
 
 def count_flops(model: onnx.ModelProto, input_shape: Sequence[int]) -> int | None:
@@ -241,7 +275,7 @@ def _concrete_shapes(
         dim.dim_value = int(size)
     del graph.value_info[:]  # shapes recorded for another input size would conflict
     try:
-        inferred = onnx.shape_inference.infer_shapes(fixed).graph
+        inferred = onnx.shape_inference.infer_shapes(fixed, data_prop=True).graph
     except Exception:  # onnx raises several untyped C++ exception classes
         return None
     shapes = {init.name: tuple(init.dims) for init in inferred.initializer}

@@ -1,10 +1,10 @@
 """``OpenVinoEngine``: an ONNX model compiled by OpenVINO for the CPU, in fp32 or bf16.
 
 On CPUs with AMX, OpenVINO's bf16 kernels run convolutional generators about ten times
-faster than ONNX Runtime in fp32 (see ``docs/performance.md``). The model is compiled once
-per input shape it meets (the pipeline's shapes repeat: photos are limited to ``max_side``
-and padded to the model's multiple), the last :data:`SHAPES` kept; compiled blobs go to
-``cache_dir`` so a restarted worker loads them instead of compiling again.
+faster than ONNX Runtime in fp32 (see ``docs/performance.md``). The model is compiled once,
+with dynamic height and width: compiling for each exact shape ran a 512² image ~5–25 %
+faster but cost about a second per new shape, and job photos come in every size. Compiled
+blobs go to ``cache_dir`` so a restarted worker loads them instead of compiling again.
 
 Needs the ``openvino`` package (the ``fast`` extra); :func:`available` says whether it is
 installed.
@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import importlib.util
 import threading
-from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +22,6 @@ import numpy as np
 from pixserve.core.errors import BundleError, ModelError
 from pixserve.inference.spec import Device, EngineSpec, Precision, Runtime
 
-#: Compiled shapes kept per model (each holds its own buffers).
-SHAPES = 4
 _HINTS = {Precision.FP32: "f32", Precision.BF16: "bf16"}
 
 
@@ -37,8 +34,8 @@ class OpenVinoEngine:
     """Runs one ``.onnx`` file with OpenVINO on the CPU.
 
     Reading the model happens in the constructor (a broken file fails where the bundle is
-    known); compiling happens per input shape, on first use of that shape. Thread-safe:
-    one lock per compiled shape, as an infer request serves one call at a time.
+    known); compiling on first use. Thread-safe: each concurrent call gets its own infer
+    request (kept for reuse).
     """
 
     def __init__(self, path: Path | str, spec: EngineSpec, *, cache_dir: Path | None = None):
@@ -67,50 +64,43 @@ class OpenVinoEngine:
         if cache_dir is not None:
             cache_dir.mkdir(parents=True, exist_ok=True)
             self._config["CACHE_DIR"] = str(cache_dir)
-        self._compiled: OrderedDict[tuple[int, ...], tuple[Any, threading.Lock]] = OrderedDict()
+        self._compiled: Any = None
+        self._idle: list[Any] = []  # infer requests not in use (one per concurrent caller)
         self._lock = threading.Lock()
 
     @property
     def name(self) -> str:
         return str(self.spec)
 
-    def compile(self, shape: tuple[int, ...]) -> None:
-        """Compile for ``shape`` now (warm-up), so the first job does not wait for it."""
-        self._request(shape)
-
     def run(self, batch: np.ndarray) -> np.ndarray:
         """Run the model on ``batch`` and return its first output as float32."""
-        request, lock = self._request(tuple(batch.shape))
+        compiled = self._compiled_model()
+        with self._lock:
+            request = self._idle.pop() if self._idle else compiled.create_infer_request()
         try:
-            with lock:
-                result = request.infer({0: np.ascontiguousarray(batch, dtype=np.float32)})
-                return np.array(result[0], dtype=np.float32)  # a copy: the buffer is reused
+            result = request.infer({0: np.ascontiguousarray(batch, dtype=np.float32)})
+            return np.array(result[0], dtype=np.float32)  # a copy: the buffer is reused
         except Exception as exc:
             raise ModelError(
                 f"model {self.path.name} failed on input {tuple(batch.shape)}: {_first_line(exc)}"
             ) from exc
+        finally:
+            with self._lock:
+                self._idle.append(request)
 
-    def _request(self, shape: tuple[int, ...]) -> tuple[Any, threading.Lock]:
-        with self._lock:
-            found = self._compiled.get(shape)
-            if found is not None:
-                self._compiled.move_to_end(shape)
-                return found
-        model = self._model.clone()
-        try:
-            model.reshape({0: list(shape)})
-            compiled = self._core.compile_model(model, "CPU", self._config)
-        except Exception as exc:
-            raise ModelError(
-                f"model {self.path.name}: OpenVINO cannot compile it for {shape}: "
-                f"{_first_line(exc)}"
-            ) from exc
-        entry = (compiled.create_infer_request(), threading.Lock())
-        with self._lock:
-            self._compiled[shape] = entry
-            while len(self._compiled) > SHAPES:
-                self._compiled.popitem(last=False)
-        return entry
+    def _compiled_model(self) -> Any:
+        """Compiled once, with dynamic height and width (a shape per job would recompile)."""
+        if self._compiled is None:
+            with self._lock:
+                if self._compiled is None:
+                    try:
+                        self._compiled = self._core.compile_model(self._model, "CPU", self._config)
+                    except Exception as exc:
+                        raise ModelError(
+                            f"model {self.path.name}: OpenVINO cannot compile it: "
+                            f"{_first_line(exc)}"
+                        ) from exc
+        return self._compiled
 
     def __repr__(self) -> str:
         return f"OpenVinoEngine({str(self.path)!r}, {self.spec})"

@@ -93,3 +93,12 @@ def test_time_runs_warms_up_then_times_each_run() -> None:
     assert len(calls) == 5 and len(seconds) == 3
     assert all(s >= 0 for s in seconds)
     assert output.tolist() == [5.0, 5.0]  # the last run's output
+
+
+def test_openvino_count_agrees_with_the_onnx_count(tmp_path) -> None:
+    from pixserve.inference.bench import _openvino_flops, model_flops
+    from tests.support.models import conv_chain_model
+
+    path = tmp_path / "chain.onnx"
+    onnx.save(conv_chain_model(layers=3, width=8), path)
+    assert _openvino_flops(path, (1, 3, 64, 64)) == model_flops(path, (1, 3, 64, 64)) == 8257536

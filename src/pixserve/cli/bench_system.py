@@ -1,0 +1,288 @@
+"""The whole system measured: ``pixserve bench e2e``, ``bench coldstart``, ``bench memory``.
+
+Each starts real ``pixserve serve`` processes (a fresh data dir, a free port on 127.0.0.1,
+the styles of ``PIXSERVE_STYLES_PATH``) and talks to them over HTTP with the standard
+library, as a client would:
+
+- **e2e**: ``--images`` jobs from ``--clients`` threads, each waiting for its result; jobs
+  per second against the model alone (the same engine, the same size) in the same run, and
+  the latency of status calls made while models run (is the event loop free?).
+- **coldstart**: seconds from the process start to ``/readyz`` and to a first result, with
+  an empty data dir and again with the one the first start left (compiled engines, remembered
+  decisions, converted upscalers).
+- **memory**: RSS of the server (web and its worker in one process) while it serves jobs of
+  mixed sizes; flat means the last reading is within 5 % of the one after the first 50.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+from PIL import Image
+
+from pixserve.imaging.sample import sample_photo
+
+#: How often a waiting client asks for its job's status (the page polls about this often).
+POLL = 0.5
+
+
+def photo_jpeg(width: int, height: int) -> bytes:
+    """The sample photo at ``width`` × ``height`` as a JPEG (quality 90)."""
+    pixels = cv2.resize(sample_photo(), (width, height), interpolation=cv2.INTER_CUBIC)
+    out = io.BytesIO()
+    Image.fromarray(pixels).save(out, "JPEG", quality=90)
+    return out.getvalue()
+
+
+@dataclass
+class Server:
+    """A ``pixserve serve`` process; :meth:`start` returns once it answers ``/healthz``."""
+
+    data_dir: Path
+    workers: int = 1
+    port: int = 0
+    proc: subprocess.Popen[bytes] | None = None
+    started: float = 0.0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> Server:
+        self.port = self.port or _free_port()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        log = (self.data_dir / "server.log").open("ab")
+        env = {**os.environ, "PIXSERVE_DATA_DIR": str(self.data_dir)}
+        cmd = [sys.executable, "-m", "pixserve.cli", "serve", "--port", str(self.port)]
+        self.started = time.perf_counter()
+        self.proc = subprocess.Popen(
+            [*cmd, "--workers", str(self.workers)], env=env, stdout=log, stderr=log
+        )
+        return self
+
+    def wait(self, path: str, *, timeout: float = 300.0) -> float:
+        """Seconds from the start until ``path`` answers 200."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc is not None and self.proc.poll() is not None:
+                log = (self.data_dir / "server.log").read_text(errors="replace")
+                raise RuntimeError(f"the server exited:\n{log[-2000:]}")
+            try:
+                with urllib.request.urlopen(self.url + path, timeout=2) as answer:
+                    if answer.status == 200:
+                        return time.perf_counter() - self.started
+            except (urllib.error.URLError, OSError):
+                pass
+            time.sleep(0.02)
+        raise RuntimeError(f"{path} did not answer 200 within {timeout:.0f} s")
+
+    def rss_mb(self) -> float:
+        """The server process's resident memory (MB)."""
+        assert self.proc is not None
+        status = Path(f"/proc/{self.proc.pid}/status").read_text()
+        return int(status.split("VmRSS:")[1].split()[0]) / 1024
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+
+@contextmanager
+def running(data_dir: Path, *, workers: int = 1) -> Iterator[Server]:
+    server = Server(data_dir, workers).start()
+    try:
+        server.wait("/readyz")
+        yield server
+    finally:
+        server.stop()
+
+
+def submit(server: Server, style: str, image: bytes) -> str:
+    """POST /v1/jobs; the job's id."""
+    boundary = uuid.uuid4().hex
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="style"\r\n\r\n{style}\r\n'
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="p.jpg"\r\n'
+            "Content-Type: image/jpeg\r\n\r\n"
+        ).encode()
+        + image
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    request = urllib.request.Request(
+        server.url + "/v1/jobs",
+        data=body,
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+    )
+    with urllib.request.urlopen(request, timeout=60) as answer:
+        return str(json.load(answer)["id"])
+
+
+def status(server: Server, job: str) -> dict[str, Any]:
+    with urllib.request.urlopen(f"{server.url}/v1/jobs/{job}", timeout=60) as answer:
+        return dict(json.load(answer))
+
+
+def wait_done(server: Server, job: str, *, timeout: float = 600.0) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = status(server, job)
+        if found["status"] in ("succeeded", "failed", "canceled", "expired"):
+            if found["status"] != "succeeded":
+                raise RuntimeError(f"job {job} {found['status']}: {found.get('error')}")
+            return found
+        time.sleep(POLL)
+    raise RuntimeError(f"job {job} did not finish within {timeout:.0f} s")
+
+
+# --- e2e ------------------------------------------------------------------------------
+
+
+def e2e(style: str, *, images: int, clients: int, size: int, workers: int) -> dict[str, Any]:
+    """Jobs/s through the whole system, the model alone, and status latency under load."""
+    image = photo_jpeg(size, size)
+    with (
+        tempfile.TemporaryDirectory(prefix="pixserve-bench-") as tmp,
+        running(Path(tmp), workers=workers) as server,
+    ):
+        wait_done(server, submit(server, style, image))  # compile/warm this shape first
+        probe_latencies: list[float] = []
+        stop = threading.Event()
+        probe_job = submit(server, style, image)
+        wait_done(server, probe_job)
+
+        def probe() -> None:  # a watcher polling while the models run
+            while not stop.is_set():
+                start = time.perf_counter()
+                status(server, probe_job)
+                probe_latencies.append(time.perf_counter() - start)
+                time.sleep(0.1)
+
+        watcher = threading.Thread(target=probe, daemon=True)
+        watcher.start()
+        start = time.perf_counter()
+        with ThreadPoolExecutor(clients) as pool:
+            list(pool.map(lambda _: wait_done(server, submit(server, style, image)), range(images)))
+        seconds = time.perf_counter() - start
+        stop.set()
+        watcher.join()
+    model = model_only(style, size, runs=max(3, min(images, 10)))
+    p50, p99 = np.percentile(probe_latencies, [50, 99]) * 1000
+    return {
+        "style": style,
+        "size": size,
+        "images": images,
+        "clients": clients,
+        "workers": workers,
+        "e2e_images_per_s": images / seconds,
+        "model_images_per_s": 1 / model["seconds"],
+        "engine": model["engine"],
+        "ratio": images / seconds * model["seconds"],
+        "status_p50_ms": float(p50),
+        "status_p99_ms": float(p99),
+    }
+
+
+def model_only(style: str, size: int, *, runs: int) -> dict[str, Any]:
+    """Seconds per image of ``style``'s whole pipeline in this process (same engine policy)."""
+    from pixserve.bootstrap import build_runtime
+    from pixserve.core.settings import get_settings
+
+    with tempfile.TemporaryDirectory(prefix="pixserve-bench-") as tmp:
+        settings = get_settings().model_copy(update={"data_dir": Path(tmp)})
+        runtime = build_runtime(settings, warm=False)
+        try:
+            pixels = cv2.resize(sample_photo(), (size, size), interpolation=cv2.INTER_CUBIC)
+            pipeline = runtime.renderer.pipeline(style)
+            pipeline.run(pixels)
+            times = []
+            for _ in range(runs):
+                start = time.perf_counter()
+                pipeline.run(pixels)
+                times.append(time.perf_counter() - start)
+            engine = pipeline.engine
+            return {
+                "seconds": float(np.median(times)),
+                "engine": str(engine.spec) if engine else "operator",
+            }
+        finally:
+            runtime.close()
+
+
+# --- coldstart ------------------------------------------------------------------------
+
+
+def coldstart(style: str, *, size: int) -> list[dict[str, Any]]:
+    """Ready and first-result times of a cold start and of a restart on the same data dir."""
+    image = photo_jpeg(size, size)
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="pixserve-bench-") as tmp:
+        for start in ("empty data dir", "restart"):
+            server = Server(Path(tmp)).start()
+            try:
+                ready = server.wait("/readyz")
+                wait_done(server, submit(server, style, image))
+                first = time.perf_counter() - server.started
+                rows.append({"start": start, "ready_s": ready, "first_result_s": first})
+            finally:
+                server.stop()
+    return rows
+
+
+# --- memory ---------------------------------------------------------------------------
+
+
+def memory(style: str, *, images: int, low: int, high: int) -> dict[str, Any]:
+    """Server RSS over ``images`` jobs of sizes between ``low`` and ``high`` px."""
+    rng = np.random.default_rng(0)
+    readings: list[tuple[int, float]] = []
+    with tempfile.TemporaryDirectory(prefix="pixserve-bench-") as tmp, running(Path(tmp)) as server:
+        readings.append((0, server.rss_mb()))
+        for i in range(1, images + 1):
+            w, h = (int(v) for v in rng.integers(low, high + 1, 2))
+            wait_done(server, submit(server, style, photo_jpeg(w, h)))
+            if i % 10 == 0 or i == images:
+                readings.append((i, server.rss_mb()))
+        shutil.rmtree(Path(tmp) / "blobs", ignore_errors=True)
+    after_50 = next((mb for i, mb in readings if i >= 50), readings[-1][1])
+    last = readings[-1][1]
+    return {
+        "style": style,
+        "images": images,
+        "sizes": [low, high],
+        "readings": readings,
+        "peak_mb": max(mb for _, mb in readings),
+        "after_50_mb": after_50,
+        "last_mb": last,
+        "flat": last <= after_50 * 1.05,
+    }
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])

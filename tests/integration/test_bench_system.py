@@ -1,0 +1,39 @@
+"""``pixserve bench e2e`` and ``bench coldstart`` against real server processes (tiny sizes:
+the figures are not checked, only that they are measured and reported)."""
+
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+
+from pixserve.cli.main import cli
+from tests.support.models import conv_chain_model, write_onnx_bundle
+
+
+def run(tmp_path, monkeypatch, *args: str) -> dict:
+    styles = tmp_path / "styles"
+    write_onnx_bundle(styles, "tiny-net", conv_chain_model(layers=2), max_side=256)
+    monkeypatch.setenv("PIXSERVE_STYLES_PATH", str(styles))
+    monkeypatch.setenv("PIXSERVE_DATA_DIR", str(tmp_path / "data"))
+    result = CliRunner().invoke(cli, ["bench", *args, "--json"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output.strip().splitlines()[-1])
+
+
+def test_e2e_measures_the_system_and_the_model(tmp_path, monkeypatch) -> None:
+    found = run(
+        tmp_path, monkeypatch, "e2e", "--style", "tiny-net", "--images", "3", "--clients", "2",
+        "--size", "64",
+    )  # fmt: skip
+    assert found["e2e_images_per_s"] > 0 and found["model_images_per_s"] > 0
+    assert found["ratio"] > 0 and found["status_p99_ms"] >= found["status_p50_ms"] > 0
+    assert found["machine"]
+
+
+def test_coldstart_times_a_cold_start_and_a_restart(tmp_path, monkeypatch) -> None:
+    found = run(tmp_path, monkeypatch, "coldstart", "--style", "tiny-net", "--size", "64")
+    starts = [row["start"] for row in found["rows"]]
+    assert starts == ["empty data dir", "restart"]
+    for row in found["rows"]:
+        assert 0 < row["ready_s"] <= row["first_result_s"]
