@@ -236,8 +236,16 @@ class EngineCache:
                 reason += f"; {spec} instead"
             decision = Decision(spec, reason, psnr, tuple(refused))
             self._log(path, decision)
+            self._release(path, keep=spec)
             return engine, decision
         raise AssertionError("the baseline either returns or raises")
+
+    def _release(self, path: Path, *, keep: EngineSpec) -> None:
+        """Drop the engines built only to compare or time (the fp32 baseline, the losers):
+        a model held twice is memory a worker never uses again."""
+        with self._lock:
+            for key in [k for k in self._engines if k[0] == path and k[1] != keep]:
+                del self._engines[key]
 
     def _memory_key(self, path: Path, policy: EnginePolicy) -> str:
         """What a remembered decision depends on: the file, the policy and the CPU."""

@@ -22,6 +22,8 @@ import numpy as np
 from pixserve.core.errors import BundleError, ModelError
 from pixserve.inference.spec import Device, EngineSpec, Precision, Runtime
 
+#: Input shapes whose prepared kernels OpenVINO's CPU plugin keeps per model.
+RUNTIME_CACHE = 8
 _HINTS = {Precision.FP32: "f32", Precision.BF16: "bf16"}
 
 
@@ -58,6 +60,9 @@ class OpenVinoEngine:
         self._config: dict[str, Any] = {
             "INFERENCE_PRECISION_HINT": _HINTS[spec.precision],
             "PERFORMANCE_HINT": "LATENCY",
+            # The CPU plugin keeps prepared kernels per input shape for dynamic models (5000
+            # by default): with every photo a new size, that is memory that only grows.
+            "CPU_RUNTIME_CACHE_CAPACITY": str(RUNTIME_CACHE),
         }
         if spec.threads:
             self._config["INFERENCE_NUM_THREADS"] = spec.threads
