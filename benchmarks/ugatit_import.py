@@ -20,7 +20,6 @@ the ONNX output is also compared with TensorFlow's.
 from __future__ import annotations
 
 import argparse
-import os
 import resource
 import subprocess
 import sys
@@ -29,21 +28,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-
-
-def cpu() -> str:
-    """The CPU model and the flags that decide the engine (AVX2/AVX-512/AMX)."""
-    model, flags = "unknown CPU", set()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name") and model == "unknown CPU":
-                model = line.split(":", 1)[1].strip()
-            if line.startswith("flags"):
-                flags = set(line.split(":", 1)[1].split())
-    except OSError:
-        pass
-    shown = [f for f in ("avx2", "avx512f", "avx512_bf16", "amx_bf16") if f in flags]
-    return f"{model}, {os.cpu_count()} cores, flags: {' '.join(shown) or 'none of avx2/avx512'}"
 
 
 def make_pytorch(path: Path) -> None:
@@ -74,7 +58,9 @@ def main() -> None:
         return
     if args.checkpoint is None:
         parser.error("give a checkpoint (or --make-pytorch FILE)")
-    print(cpu())
+    from pixserve.core.hardware import this_cpu
+
+    print(this_cpu().describe())
     with tempfile.TemporaryDirectory() as tmp:
         styles = Path(tmp)
         pixserve = Path(sys.executable).with_name("pixserve")

@@ -24,6 +24,7 @@ import onnx
 from pixserve.core.errors import ModelError
 from pixserve.inference.cache import EngineCache
 from pixserve.inference.engine import Engine
+from pixserve.inference.engines import time_runs
 from pixserve.inference.spec import BASELINE, EngineSpec
 
 #: Side of the square float32 matrices whose product gives the machine's matmul rate.
@@ -134,23 +135,6 @@ def bench_model(
         fidelity = psnr(reference, output, span)
         rows.append(Row(runner_spec, seconds, len(batch), flops, matmul, fidelity, peak_rss_mb()))
     return Report(tuple(rows), matmul, same_engine=compare and same)
-
-
-def time_runs(
-    engine: Engine, batch: np.ndarray, *, runs: int, warmup: int
-) -> tuple[np.ndarray, tuple[float, ...]]:
-    """The output of the last run and the seconds of each of ``runs`` runs after ``warmup``."""
-    if runs < 1:
-        raise ValueError("runs must be ≥ 1")
-    output = batch
-    for _ in range(warmup):
-        output = engine.run(batch)
-    seconds = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        output = engine.run(batch)
-        seconds.append(time.perf_counter() - start)
-    return output, tuple(seconds)
 
 
 def psnr(reference: np.ndarray, output: np.ndarray, span: float) -> float:

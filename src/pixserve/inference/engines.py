@@ -104,13 +104,22 @@ def build(
 
 def faster(engines: Sequence[Engine], batch: np.ndarray, *, runs: int = 2) -> int:
     """The index of the engine that runs ``batch`` fastest (best of ``runs`` after a warm-up)."""
-    best: list[float] = []
-    for engine in engines:
-        engine.run(batch)
-        times = []
-        for _ in range(runs):
-            start = time.perf_counter()
-            engine.run(batch)
-            times.append(time.perf_counter() - start)
-        best.append(min(times))
+    best = [min(time_runs(engine, batch, runs=runs, warmup=1)[1]) for engine in engines]
     return int(np.argmin(best))
+
+
+def time_runs(
+    engine: Engine, batch: np.ndarray, *, runs: int, warmup: int
+) -> tuple[np.ndarray, tuple[float, ...]]:
+    """The output of the last run and the seconds of each of ``runs`` runs after ``warmup``."""
+    if runs < 1:
+        raise ValueError("runs must be ≥ 1")
+    output = batch
+    for _ in range(warmup):
+        output = engine.run(batch)
+    seconds = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        output = engine.run(batch)
+        seconds.append(time.perf_counter() - start)
+    return output, tuple(seconds)

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from pixserve.core.errors import BundleError, ModelError
+from pixserve.inference.onnx import _first_line
 from pixserve.inference.spec import Device, EngineSpec, Precision, Runtime
 
 #: Input shapes whose prepared kernels OpenVINO's CPU plugin keeps per model.
@@ -109,8 +110,3 @@ class OpenVinoEngine:
 
     def __repr__(self) -> str:
         return f"OpenVinoEngine({str(self.path)!r}, {self.spec})"
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
