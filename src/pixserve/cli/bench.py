@@ -344,6 +344,8 @@ def memory(style: str, images: int, min_side: int, max_side: int, as_json: bool)
     click.echo(f"{style}, {images} photos of {min_side}–{max_side} px, on {this_cpu().describe()}")
     click.echo("  ".join(f"{i}:{mb:.0f}" for i, mb in result["readings"]) + "  (jobs:MB)")
     click.echo(
-        f"peak {result['peak_mb']:.0f} MB; after 50 jobs {result['after_50_mb']:.0f} MB, "
-        f"at the end {result['last_mb']:.0f} MB: {'flat' if result['flat'] else 'growing'}"
+        f"between jobs: peak {result['peak_mb']:.0f} MB; after 50 jobs "
+        f"{result['after_50_mb']:.0f} MB, at the end {result['last_mb']:.0f} MB: "
+        f"{'flat' if result['flat'] else 'growing'}; "
+        f"high-water mark during a render {result['high_water_mb']:.0f} MB"
     )

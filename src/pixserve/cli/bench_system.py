@@ -96,11 +96,11 @@ class Server:
             time.sleep(0.02)
         raise RuntimeError(f"{path} did not answer 200 within {timeout:.0f} s")
 
-    def rss_mb(self) -> float:
-        """The server process's resident memory (MB)."""
+    def rss_mb(self, field: str = "VmRSS") -> float:
+        """The server process's resident memory now (MB); ``VmHWM``: its peak so far."""
         assert self.proc is not None
         status = Path(f"/proc/{self.proc.pid}/status").read_text()
-        return int(status.split("VmRSS:")[1].split()[0]) / 1024
+        return int(status.split(f"{field}:")[1].split()[0]) / 1024
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -267,6 +267,7 @@ def memory(style: str, *, images: int, low: int, high: int) -> dict[str, Any]:
             wait_done(server, submit(server, style, photo_jpeg(w, h)))
             if i % 10 == 0 or i == images:
                 readings.append((i, server.rss_mb()))
+        high_water = server.rss_mb("VmHWM")  # the peak while a photo was being rendered
         shutil.rmtree(Path(tmp) / "blobs", ignore_errors=True)
     after_50 = next((mb for i, mb in readings if i >= 50), readings[-1][1])
     last = readings[-1][1]
@@ -276,6 +277,7 @@ def memory(style: str, *, images: int, low: int, high: int) -> dict[str, Any]:
         "sizes": [low, high],
         "readings": readings,
         "peak_mb": max(mb for _, mb in readings),
+        "high_water_mb": high_water,
         "after_50_mb": after_50,
         "last_mb": last,
         "flat": last <= after_50 * 1.05,

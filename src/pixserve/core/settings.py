@@ -38,6 +38,11 @@ class Settings(BaseSettings):
     styles_path: str = Field(
         default="", description="Extra style bundle folders, separated by os.pathsep."
     )
+    styles: str = Field(
+        default="",
+        description="Serve only these styles: names or globs separated by commas "
+        "(e.g. toonify,waifu2x-*); default: every style found.",
+    )
     secret_key: str | None = Field(
         default=None,
         description="Key for signed links and webhook secrets; default: made once in data_dir.",
@@ -156,6 +161,11 @@ class Settings(BaseSettings):
     def link_ttl_seconds(self) -> float:
         """How long a signed link stays valid."""
         return (self.link_ttl_hours or self.result_ttl_hours) * 3600.0
+
+    @property
+    def style_patterns(self) -> list[str]:
+        """The names or globs of ``styles``; empty means every style."""
+        return [p.strip() for p in self.styles.split(",") if p.strip()]
 
     @property
     def style_dirs(self) -> list[Path]:

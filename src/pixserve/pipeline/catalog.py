@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import logging
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -74,6 +75,22 @@ class Catalog:
             return self._styles[name]
         except KeyError:
             raise UnknownStyle(f"there is no style called {name!r}") from None
+
+    def only(self, patterns: Sequence[str]) -> Catalog:
+        """The styles whose names match one of ``patterns`` (shell globs); all when empty.
+
+        A pattern that matches no style raises :class:`BundleError`: a node told to serve a
+        style it does not have would otherwise start and refuse every job for it.
+        """
+        if not patterns:
+            return self
+        unmatched = [p for p in patterns if not fnmatch.filter(self._styles, p)]
+        if unmatched:
+            raise BundleError(
+                f"PIXSERVE_STYLES names no style matching {', '.join(map(repr, unmatched))}; "
+                f"there are: {', '.join(self._styles)}"
+            )
+        return Catalog([s for s in self if any(fnmatch.fnmatchcase(s.name, p) for p in patterns)])
 
     def names(self) -> list[str]:
         """Every style name, in catalog order."""

@@ -95,3 +95,17 @@ def test_unknown_style_names_it() -> None:
         catalog.get("picasso")
     assert "picasso" not in catalog
     assert 42 not in catalog
+
+
+def test_only_serves_the_styles_named_or_matched() -> None:
+    catalog = Catalog.load()
+    assert catalog.only([]) is catalog
+    chosen = catalog.only(["oil", "waifu2x-photo-*"])
+    assert "oil" in chosen and "waifu2x-photo-2x" in chosen
+    assert "pencil" not in chosen and "waifu2x-anime-2x" not in chosen
+    assert chosen.names() == [n for n in catalog.names() if n in chosen]  # order kept
+
+
+def test_only_refuses_a_name_that_matches_nothing() -> None:
+    with pytest.raises(BundleError, match="'toonify'"):
+        Catalog.load().only(["oil", "toonify"])
