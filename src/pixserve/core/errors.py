@@ -3,6 +3,15 @@
 Every error a user can cause carries a stable ``code`` that the API returns and the UI
 translates, and the HTTP status it maps to. A subclass's docstring is its default message.
 
+Messages are English msgids of the message catalogue (:mod:`pixserve.core.i18n`). A message
+that carries values is a template marked for the catalogue, its values given apart, so the
+API can write it in the reader's language::
+
+    raise InvalidCrop(N_("The crop must be four integers x,y,w,h, not “{crop}”."), crop=text)
+
+A message left unmarked (meant for operators) is written as it is in English; in another
+language the reader gets the default message of the error's class instead.
+
     PixserveError                      internal_error      500
     ├── InvalidRequest                 invalid_request     422
     │   ├── InvalidCrop                invalid_crop        422
@@ -38,22 +47,38 @@ translates, and the HTTP status it maps to. A subclass's docstring is its defaul
 
 from __future__ import annotations
 
-from typing import ClassVar
+import functools
+from typing import Any, ClassVar
+
+from pixserve.core.i18n import DEFAULT_LANGUAGE, N_, gettext, is_translated
 
 
 class PixserveError(Exception):
-    """Something went wrong inside pixserve."""
+    """Something went wrong on our side."""
 
     code: ClassVar[str] = "internal_error"
     http_status: ClassVar[int] = 500
 
-    def __init__(self, message: str | None = None) -> None:
-        self.message = message or (self.__doc__ or self.code).strip().splitlines()[0]
+    def __init__(self, message: str | None = None, **values: Any) -> None:
+        self.template = message or self.default_message()
+        self.values = values
+        self.message = gettext(DEFAULT_LANGUAGE, self.template, **values)
         super().__init__(self.message)
 
-    def to_dict(self) -> dict[str, str]:
+    @classmethod
+    def default_message(cls) -> str:
+        """The first line of the class's docstring: what this kind of error means."""
+        return (cls.__doc__ or cls.code).strip().splitlines()[0]
+
+    def message_in(self, lang: str) -> str:
+        """The message in ``lang``: this error's own if translated, else its class's default."""
+        if lang == DEFAULT_LANGUAGE or is_translated(lang, self.template):
+            return gettext(lang, self.template, **self.values)
+        return gettext(lang, self.default_message())
+
+    def to_dict(self, lang: str = DEFAULT_LANGUAGE) -> dict[str, str]:
         """The JSON body the API returns for this error (inside ``{"error": ...}``)."""
-        return {"code": self.code, "message": self.message}
+        return {"code": self.code, "message": self.message_in(lang)}
 
 
 class InvalidRequest(PixserveError):
@@ -118,6 +143,26 @@ class ImageTooLarge(ImageError):
 
     code = "image_too_large"
     http_status = 413
+
+    @classmethod
+    def over_bytes(cls, max_bytes: int) -> ImageTooLarge:
+        """The file is bigger than ``max_bytes``."""
+        limit = round(max_bytes / 2**20, 1)
+        return cls(N_("The file is larger than the {limit} MB limit."), limit=limit)
+
+    @classmethod
+    def over_pixels(cls, width: int, height: int, max_pixels: int) -> ImageTooLarge:
+        """The image has more than ``max_pixels`` pixels."""
+        return cls(
+            N_(
+                "The image is {width}×{height} pixels ({megapixels} megapixels); "
+                "the limit is {limit} megapixels."
+            ),
+            width=width,
+            height=height,
+            megapixels=round(width * height / 1e6, 1),
+            limit=round(max_pixels / 1e6, 1),
+        )
 
 
 class NoFaceFound(ImageError):
@@ -249,3 +294,29 @@ class BlobNotFound(PixserveError):
 
     code = "blob_not_found"
     http_status = 404
+
+
+#: Codes a job can fail with that are not an exception's (the queue records them itself).
+_OTHER_CODES = {
+    # A worker's lease ran out on every try (it crashed, was killed, or ran out of memory).
+    "lease_expired": N_("We tried to make this picture several times and every try was cut short."),
+}
+
+
+@functools.cache
+def _messages_by_code() -> dict[str, str]:
+    found: dict[str, str] = dict(_OTHER_CODES)
+    stack: list[type[PixserveError]] = [PixserveError]
+    while stack:
+        cls = stack.pop()
+        found.setdefault(cls.code, cls.default_message())
+        stack.extend(cls.__subclasses__())
+    return found
+
+
+def message_for_code(code: str | None) -> str:
+    """The English default message (a msgid) of the error ``code``; the generic one if unknown.
+
+    For texts written after the error itself is gone, such as a failed job's e-mail.
+    """
+    return _messages_by_code().get(code or "", PixserveError.default_message())

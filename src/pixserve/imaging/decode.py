@@ -59,7 +59,7 @@ def decode_image(data: bytes, *, max_bytes: int, max_pixels: int) -> DecodedImag
     a Pillow or OS error.
     """
     if len(data) > max_bytes:
-        raise ImageTooLarge(f"The image is larger than the {_megabytes(max_bytes)} MB limit.")
+        raise ImageTooLarge.over_bytes(max_bytes)
     fmt = sniff_format(data)
     with _as_image_errors():
         im = _open(data, fmt)
@@ -96,10 +96,7 @@ def _open(data: bytes, fmt: ImageFormat) -> ImageFile.ImageFile:
 def _check_pixels(size: tuple[int, int], max_pixels: int) -> None:
     width, height = size
     if width * height > max_pixels:
-        raise ImageTooLarge(
-            f"The image is {width}x{height} pixels ({width * height / 1e6:.3g} megapixels);"
-            f" the limit is {max_pixels / 1e6:.3g} megapixels."
-        )
+        raise ImageTooLarge.over_pixels(width, height, max_pixels)
 
 
 @contextlib.contextmanager
@@ -115,7 +112,3 @@ def _as_image_errors() -> Iterator[None]:
         raise ImageTooLarge(str(exc)) from exc
     except _DECODE_ERRORS as exc:
         raise CorruptImage() from exc
-
-
-def _megabytes(n: int) -> str:
-    return f"{n / 2**20:.3g}"

@@ -4,7 +4,6 @@ Imports only ``core`` and ``domain`` (and Jinja2); the services decide what to s
 """
 
 from pixserve.notify.compose import JobEmail, compose
-from pixserve.notify.i18n import LANGUAGES, choose_language
 from pixserve.notify.mail import (
     Mailer,
     MailError,
@@ -25,7 +24,6 @@ from pixserve.notify.targets import Target, check_target
 from pixserve.notify.webhooks import job_webhook_secret, signed_headers, verify
 
 __all__ = [
-    "LANGUAGES",
     "HttpWebhookSender",
     "JobEmail",
     "LinkSigner",
@@ -39,7 +37,6 @@ __all__ = [
     "WebhookError",
     "WebhookSender",
     "check_target",
-    "choose_language",
     "compose",
     "derive_key",
     "job_webhook_secret",

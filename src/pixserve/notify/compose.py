@@ -3,6 +3,8 @@
 The message is ``multipart/alternative`` (plain text, then HTML); the HTML part carries the
 preview image inline (``multipart/related``, ``cid:``) and links to the signed preview and
 full-size result, so it shows the picture even in mail clients that block remote images.
+Every sentence comes from the message catalogue in the job's language, the reason a job
+failed included (translated from its error code).
 """
 
 from __future__ import annotations
@@ -12,10 +14,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
+from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from pixserve.notify.i18n import text
+from pixserve.core.errors import message_for_code
+from pixserve.core.i18n import gettext
 
 
 @dataclass(frozen=True)
@@ -32,7 +36,7 @@ class JobEmail:
     result_url: str | None = None
     preview_url: str | None = None
     expires_at: datetime | None = None
-    error_message: str | None = None
+    error_code: str | None = None
     preview: bytes | None = None
     preview_type: str = "image/jpeg"
 
@@ -53,11 +57,18 @@ def render_bodies(email: JobEmail, *, preview_cid: str | None = None) -> tuple[s
     """The plain-text and HTML bodies of ``email``."""
     env = _environment()
 
-    def t(key: str, **values: object) -> str:
-        return text(email.lang, key, **values)
+    def translate(msgid: str, **values: Any) -> str:
+        return gettext(email.lang, msgid, **values)
 
     expires = email.expires_at.strftime("%Y-%m-%d %H:%M") if email.expires_at else ""
-    context = {"e": email, "t": t, "expires": expires, "preview_cid": preview_cid}
+    reason = translate(message_for_code(email.error_code)) if email.error_code else ""
+    context = {
+        "e": email,
+        "_": translate,
+        "expires": expires,
+        "reason": reason,
+        "preview_cid": preview_cid,
+    }
     plain = env.get_template("job_email.txt").render(context)
     html = env.get_template("job_email.html").render(context)
     return plain, html
@@ -66,8 +77,13 @@ def render_bodies(email: JobEmail, *, preview_cid: str | None = None) -> tuple[s
 def compose(email: JobEmail) -> EmailMessage:
     """The finished message, ready for a :class:`~pixserve.notify.mail.Mailer`."""
     message = EmailMessage()
-    key = "subject_succeeded" if email.succeeded else "subject_failed"
-    message["Subject"] = text(email.lang, key, style=email.style_title)
+    if email.succeeded:
+        subject = gettext(email.lang, "Your {style} picture is ready", style=email.style_title)
+    else:
+        subject = gettext(
+            email.lang, "We could not finish your {style} picture", style=email.style_title
+        )
+    message["Subject"] = subject
     message["From"] = email.sender
     message["To"] = email.to
     message["Date"] = formatdate(localtime=False)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from pixserve.core.errors import WebhookRefused
+from pixserve.core.i18n import N_
 
 #: host, port → the IP addresses (as text) the host resolves to.
 Resolver = Callable[[str, int], list[str]]
@@ -61,7 +62,7 @@ def refusal(address: str) -> str | None:
     ):
         if flag:
             return reason
-    return None if ip.is_global else "not a public"
+    return None if ip.is_global else "not global"
 
 
 def check_target(
@@ -69,29 +70,37 @@ def check_target(
 ) -> Target:
     """Parse and resolve ``url``; raise ``WebhookRefused`` saying why it may not be called."""
     if len(url) > MAX_URL_LENGTH:
-        raise WebhookRefused(f"webhook_url is longer than {MAX_URL_LENGTH} characters")
+        raise WebhookRefused(
+            N_("The webhook URL is longer than {limit} characters."), limit=MAX_URL_LENGTH
+        )
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https") or not parts.hostname:
-        raise WebhookRefused("webhook_url must be an http:// or https:// URL with a host")
+        raise WebhookRefused(N_("The webhook URL must be an http:// or https:// URL with a host."))
     try:
         port = parts.port or (443 if scheme == "https" else 80)
     except ValueError:
-        raise WebhookRefused("webhook_url has an invalid port") from None
+        raise WebhookRefused(N_("The webhook URL has an invalid port.")) from None
     host = parts.hostname
     try:
         addresses = resolver(host, port)
     except (OSError, UnicodeError) as exc:
-        raise WebhookRefused(f"the webhook host {host!r} does not resolve ({exc})") from None
+        raise WebhookRefused(
+            N_("The webhook host {host} does not resolve ({reason})."), host=host, reason=exc
+        ) from None
     if not addresses:
-        raise WebhookRefused(f"the webhook host {host!r} does not resolve")
+        raise WebhookRefused(N_("The webhook host {host} does not resolve."), host=host)
     if not allow_private:
         for address in addresses:
             reason = refusal(address)
             if reason:
                 raise WebhookRefused(
-                    f"webhook_url resolves to {address}, a {reason} address; webhooks go to "
-                    "public addresses only"
+                    N_(
+                        "The webhook URL resolves to {address}, which is not a public address "
+                        "({kind}); webhooks go to public addresses only."
+                    ),
+                    address=address,
+                    kind=reason,
                 )
     path = parts.path or "/"
     if parts.query:

@@ -212,7 +212,7 @@ class DeliveryService:
             result_url=self.links.url(job, "result") if succeeded else None,
             preview_url=preview_url,
             expires_at=self.links.expires_at(job) if succeeded else None,
-            error_message=None if succeeded else job.error_message,
+            error_code=None if succeeded else job.error_code,
             preview=preview,
         )
 

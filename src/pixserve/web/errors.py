@@ -1,4 +1,8 @@
-"""JSON errors everywhere: ``{"error": {"code": "...", "message": "..."}}``, never a stack trace."""
+"""JSON errors everywhere: ``{"error": {"code": "...", "message": "..."}}``, never a stack trace.
+
+The ``code`` is stable; the ``message`` is written in the request's language (``?lang=``, the
+``lang`` cookie, then ``Accept-Language``).
+"""
 
 from __future__ import annotations
 
@@ -9,15 +13,17 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from pixserve.core.errors import LinkError, PixserveError
-from pixserve.web.pages import link_error_page, wants_html
+from pixserve.core.errors import LinkError, NotFound, PixserveError
+from pixserve.core.i18n import N_, gettext
+from pixserve.web.pages import language_of, link_error_page, wants_html
 
 log = logging.getLogger(__name__)
 
-_HTTP_CODES = {
-    404: "not_found",
-    405: "method_not_allowed",
-    413: "request_too_large",
+#: HTTP errors raised by the framework itself: their code and message.
+_HTTP_ERRORS = {
+    404: ("not_found", NotFound.default_message()),
+    405: ("method_not_allowed", N_("This method is not allowed here.")),
+    413: ("request_too_large", N_("The request is too large.")),
 }
 
 
@@ -25,7 +31,9 @@ def error_response(status: int, code: str, message: str) -> JSONResponse:
     """The one shape every error takes."""
     headers = {"Retry-After": "5"} if status == 503 else None
     return JSONResponse(
-        {"error": {"code": code, "message": message}}, status_code=status, headers=headers
+        {"error": {"code": code, "message": message}},
+        status_code=status,
+        headers=headers,
     )
 
 
@@ -36,7 +44,7 @@ def install_error_handlers(app: FastAPI) -> None:
     async def pixserve_error(request: Request, exc: PixserveError) -> JSONResponse:
         if exc.http_status >= 500:
             log.warning("%s %s: %s (%s)", request.method, request.url.path, exc.message, exc.code)
-        return error_response(exc.http_status, exc.code, exc.message)
+        return error_response(exc.http_status, exc.code, exc.message_in(language_of(request)))
 
     @app.exception_handler(LinkError)
     async def link_error(request: Request, exc: LinkError) -> Response:
@@ -44,22 +52,30 @@ def install_error_handlers(app: FastAPI) -> None:
         if wants_html(request):
             page = link_error_page(request, exc.code, exc.http_status)
             return HTMLResponse(page, status_code=exc.http_status)
-        return error_response(exc.http_status, exc.code, exc.message)
+        return error_response(exc.http_status, exc.code, exc.message_in(language_of(request)))
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        # Which field and what is wrong with it, in pydantic's words (English): the field
+        # names are the API's own, and this mostly reaches programmers.
         problems = []
         for err in exc.errors():
             where = ".".join(str(p) for p in err.get("loc", ()) if p not in ("body", "query"))
             problems.append(f"{where}: {err.get('msg', 'invalid')}" if where else err["msg"])
-        return error_response(422, "invalid_request", "; ".join(problems) or "invalid request")
+        message = gettext(
+            language_of(request),
+            "The request is not valid: {problems}",
+            problems="; ".join(problems),
+        )
+        return error_response(422, "invalid_request", message)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = _HTTP_CODES.get(exc.status_code, "http_error")
-        return error_response(exc.status_code, code, str(exc.detail))
+        code, message = _HTTP_ERRORS.get(exc.status_code, ("http_error", str(exc.detail)))
+        return error_response(exc.status_code, code, gettext(language_of(request), message))
 
     @app.exception_handler(Exception)
     async def crash(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return error_response(500, "internal_error", "Something went wrong on our side.")
+        message = gettext(language_of(request), PixserveError.default_message())
+        return error_response(500, "internal_error", message)

@@ -117,7 +117,7 @@ def test_image_exactly_at_the_limits_is_accepted() -> None:
 def test_pixel_limit_names_size_and_limit() -> None:
     with pytest.raises(ImageTooLarge) as caught:
         decode_image(png_bytes(pattern()), max_bytes=10**7, max_pixels=96 * 64 - 1)
-    assert "96x64" in caught.value.message
+    assert "96×64" in caught.value.message
     assert "limit" in caught.value.message
 
 
@@ -131,7 +131,7 @@ def test_decompression_bomb_is_refused_from_its_header() -> None:
     assert time.perf_counter() - started < 1.0
     # Decoding would need 400 MB (1.2 GB as RGB); the peak may not grow by a fraction of it.
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before < 100_000
-    assert "20000x20000" in caught.value.message
+    assert "20000×20000" in caught.value.message
     assert "50 megapixels" in caught.value.message
 
 

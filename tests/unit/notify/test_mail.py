@@ -1,4 +1,4 @@
-"""E-mail: the SMTP URL, the language choice, and the message the templates make."""
+"""E-mail: the SMTP URL, and the message the templates make in the job's language."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 import pytest
 
 from pixserve.notify.compose import JobEmail, compose
-from pixserve.notify.i18n import choose_language
 from pixserve.notify.mail import MemoryMailer, SmtpConfig, SmtpMailer, open_mailer
 
 
@@ -30,24 +29,6 @@ def test_smtp_urls() -> None:
     assert open_mailer(None) is None
     assert isinstance(open_mailer("memory://"), MemoryMailer)
     assert isinstance(open_mailer("smtp://localhost"), SmtpMailer)
-
-
-@pytest.mark.parametrize(
-    ("explicit", "header", "lang"),
-    [
-        (None, "es-ES,es;q=0.9,en;q=0.8", "es"),
-        (None, "fr-FR,fr;q=0.9,es;q=0.5,en;q=0.4", "es"),
-        (None, "en-GB,es;q=0.9", "en"),
-        (None, "es;q=0,en;q=0.1", "en"),
-        (None, "de", "en"),
-        (None, None, "en"),
-        ("es", "en", "es"),
-        ("ES-mx", None, "es"),
-        ("fr", "es", "es"),
-    ],
-)
-def test_choose_language(explicit: str | None, header: str | None, lang: str) -> None:
-    assert choose_language(explicit, header) == lang
 
 
 def email(**kw: object) -> JobEmail:
@@ -88,10 +69,32 @@ def test_success_message_in_spanish_with_inline_preview() -> None:
 
 
 def test_failure_message_in_english_escapes_what_it_quotes() -> None:
-    msg = compose(email(lang="en", succeeded=False, error_message="<b>no face</b>", preview=None))
-    assert msg["Subject"] == "We could not finish your Lápiz picture"
+    msg = compose(
+        email(lang="en", succeeded=False, style_title="<b>Ink</b>", error_code="no_face_found")
+    )
+    assert msg["Subject"] == "We could not finish your <b>Ink</b> picture"
     html = msg.get_body(preferencelist=("html",)).get_content()
-    assert "&lt;b&gt;no face&lt;/b&gt;" in html
+    assert "into the &lt;b&gt;Ink&lt;/b&gt; style" in html
     assert "result?expires" not in html
     text = msg.get_body(preferencelist=("plain",)).get_content()
-    assert "Reason: <b>no face</b>" in text
+    assert "Reason: No face was found in the image; this style needs one." in text
+
+
+def test_failure_message_in_spanish_gives_the_reason_in_spanish() -> None:
+    msg = compose(email(succeeded=False, error_code="no_face_found", preview=None))
+    assert msg["Subject"] == "No pudimos terminar tu imagen con el estilo Lápiz"
+    reason = "Motivo: No se ha encontrado ninguna cara en la imagen; este estilo necesita una."
+    for part in ("plain", "html"):
+        body = msg.get_body(preferencelist=(part,)).get_content()
+        assert reason in body
+        assert "Lo sentimos, no pudimos convertir tu foto al estilo Lápiz." in body
+        assert "Reason" not in body and "face" not in body
+
+
+def test_a_code_without_its_own_text_gets_the_generic_reason() -> None:
+    for code, reason in [
+        ("lease_expired", "Motivo: Intentamos crear esta imagen varias veces"),
+        ("something_new", "Motivo: Algo ha fallado por nuestra parte."),
+    ]:
+        msg = compose(email(succeeded=False, error_code=code, preview=None))
+        assert reason in msg.get_body(preferencelist=("plain",)).get_content()

@@ -58,7 +58,7 @@ def test_job_secrets_are_per_job_and_stable() -> None:
 def test_refusal_reasons(address: str, reason: str | None) -> None:
     got = refusal(address)
     assert (got is None) == (reason is None)
-    if reason and got not in ("not a public", reason):
+    if reason and got not in ("not global", reason):
         pytest.fail(f"{address}: {got}")
 
 
@@ -77,7 +77,9 @@ def test_every_resolved_address_is_checked() -> None:
     )
     target = check_target("https://good.example/hook?x=1", resolver=dns)
     assert (target.host, target.port, target.path) == ("good.example", 443, "/hook?x=1")
-    with pytest.raises(WebhookRefused, match=r"10\.0\.0\.5, a private"):
+    with pytest.raises(
+        WebhookRefused, match=r"10\.0\.0\.5, which is not a public address \(private\)"
+    ):
         check_target("https://sly.example/hook", resolver=dns)
     allowed = check_target("https://sly.example/hook", resolver=dns, allow_private=True)
     assert allowed.addresses == ("93.184.216.34", "10.0.0.5")

@@ -96,3 +96,16 @@ def test_a_deleted_job_drops_its_email(deliveries, mem_jobs, blobs, clock, maile
     (d,) = deliveries.outbox.for_job(job.id)
     assert d.status is DeliveryStatus.FAILED and d.last_error == "the job was deleted"
     assert mailer.sent == []
+
+
+def test_a_failure_email_gives_the_reason_in_the_jobs_language(
+    deliveries, mem_jobs, blobs, clock, mailer
+) -> None:
+    # The job records the English message; the e-mail translates from the error code.
+    job = finished_job(mem_jobs, blobs, clock, JobStatus.FAILED, email="a@b.co", lang="es")
+    deliveries.job_finished(job)
+    assert deliveries.send_due("w") == 1
+    (msg,) = mailer.sent
+    text = msg.get_body(preferencelist=("plain",)).get_content()
+    assert "Motivo: No se ha encontrado ninguna cara en la imagen" in text
+    assert "No face" not in text

@@ -136,3 +136,37 @@ def test_privacy_page_and_config_state_the_settings(client) -> None:
     assert "10000 hours after it was finished" in page.text
     assert "7 days after the job finished" in page.text
     assert "stop working after 1 hour" in page.text
+    assert '<html lang="en">' in page.text
+    assert "<strong>Your photo</strong>" in page.text  # the catalogue's markup, not escaped
+
+
+@pytest.mark.parametrize(
+    "how",
+    [
+        {"headers": {"Accept-Language": "es-MX,es;q=0.9,en;q=0.5"}},
+        {"cookies": {"lang": "es"}},
+        {"params": {"lang": "es"}, "headers": {"Accept-Language": "en"}},
+    ],
+)
+def test_privacy_page_in_spanish(client, how) -> None:  # type: ignore[no-untyped-def]
+    cookies = how.get("cookies", {})
+    for name, value in cookies.items():
+        client.cookies.set(name, value)
+    page = client.get("/privacy", params=how.get("params"), headers=how.get("headers"))
+    assert page.status_code == 200
+    assert '<html lang="es">' in page.text
+    assert "Qué guardamos y durante cuánto tiempo" in page.text
+    assert "<strong>Tu foto</strong> se borra en cuanto tu imagen está terminada" in page.text
+    assert "se borra 10000 horas después de terminarse" in page.text
+    assert "7 días después de que termine el trabajo" in page.text
+    assert "dejan de funcionar al cabo de 1 hora" in page.text
+    assert "What we keep" not in page.text
+    assert "Accept-Language" in page.headers["vary"]
+
+
+def test_the_link_page_speaks_the_cookies_language(client) -> None:  # type: ignore[no-untyped-def]
+    client.cookies.set("lang", "es")
+    page = client.get("/v1/jobs/j/result?expires=1&signature=bad", headers={"Accept": "text/html"})
+    assert page.status_code == 403
+    assert '<html lang="es">' in page.text and "Este enlace no funciona" in page.text
+    assert "Crear una imagen nueva" in page.text

@@ -2,27 +2,27 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
-from pixserve.notify.i18n import LANGUAGES
+from pixserve.core.i18n import LANGUAGES, catalog, ngettext
 from pixserve.web.context import AppContext, get_context
-from pixserve.web.pages import render
+from pixserve.web.pages import language_of, render, translator
 from pixserve.web.schemas import ConfigOut, RetentionOut
 
 router = APIRouter()
 
 
-def hours(value: float) -> str:
-    """``24 hours``, ``7 days``, ``30 minutes``: the exact number, in words people read."""
-    if value >= 48 and value % 24 == 0:
-        return f"{value / 24:g} days"
-    if value >= 1:
-        return f"{value:g} hour" + ("" if value == 1 else "s")
-    minutes = value * 60
-    if minutes >= 1:
-        return f"{minutes:g} minute" + ("" if minutes == 1 else "s")
-    return f"{minutes * 60:g} seconds"
+def duration(lang: str, hours: float) -> str:
+    """``24 hours``, ``7 days``, ``90 minutes``: the exact length, in words people read."""
+    seconds = round(hours * 3600)
+    if seconds >= 2 * 86400 and seconds % 86400 == 0:
+        return ngettext(lang, "{n} day", "{n} days", seconds // 86400)
+    if seconds >= 3600 and seconds % 3600 == 0:
+        return ngettext(lang, "{n} hour", "{n} hours", seconds // 3600)
+    if seconds >= 60 and seconds % 60 == 0:
+        return ngettext(lang, "{n} minute", "{n} minutes", seconds // 60)
+    return ngettext(lang, "{n} second", "{n} seconds", seconds)
 
 
 @router.get("/v1/config", response_model=ConfigOut, tags=["config"])
@@ -42,7 +42,18 @@ def config(ctx: AppContext = Depends(get_context)) -> ConfigOut:
 
 
 @router.get("/privacy", response_class=HTMLResponse, include_in_schema=False)
-def privacy(ctx: AppContext = Depends(get_context)) -> HTMLResponse:
+def privacy(request: Request, ctx: AppContext = Depends(get_context)) -> HTMLResponse:
     """The privacy page: exactly what is kept and for how long, from the settings."""
-    html = render("privacy.html", p=ctx.policy(), hours=hours)
-    return HTMLResponse(html, headers={"Cache-Control": "no-cache"})
+    lang = language_of(request)
+    # The page's button, named as the page names it (its own catalogue).
+    delete_button = catalog(lang, "page").get("Delete my images", "Delete my images")
+    html = render(
+        "privacy.html",
+        lang=lang,
+        _=translator(lang),
+        p=ctx.policy(),
+        duration=lambda hours: duration(lang, hours),
+        delete_button=delete_button,
+    )
+    headers = {"Cache-Control": "no-cache", "Vary": "Accept-Language, Cookie"}
+    return HTMLResponse(html, headers=headers)

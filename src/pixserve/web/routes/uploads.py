@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import UploadFile
 
 from pixserve.core.errors import ImageTooLarge, InvalidRequest
+from pixserve.core.i18n import N_
 
 CHUNK = 1024 * 1024
 
@@ -16,8 +17,8 @@ async def read_upload(file: UploadFile, max_bytes: int) -> bytes:
     while chunk := await file.read(CHUNK):
         size += len(chunk)
         if size > max_bytes:
-            raise ImageTooLarge(f"the file is larger than {max_bytes / 1e6:.0f} MB")
+            raise ImageTooLarge.over_bytes(max_bytes)
         parts.append(chunk)
     if size == 0:
-        raise InvalidRequest("the file is empty")
+        raise InvalidRequest(N_("The file is empty."))
     return b"".join(parts)
