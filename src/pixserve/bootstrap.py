@@ -13,17 +13,19 @@ from dataclasses import dataclass
 from fastapi import FastAPI
 
 from pixserve.core.hardware import this_cpu
+from pixserve.core.memory import release_free_heap
 from pixserve.core.settings import Settings
 from pixserve.inference.cache import EngineCache, EnginePolicy
 from pixserve.notify import HttpWebhookSender, LinkSigner, load_secret, open_mailer
 from pixserve.pipeline.catalog import Catalog
+from pixserve.pipeline.faces import make_detector
 from pixserve.pipeline.renderer import Renderer
 from pixserve.queue import migrate
 from pixserve.queue.factory import open_job_store
 from pixserve.queue.outbox import Outbox
 from pixserve.queue.outbox_sql import open_outbox
 from pixserve.queue.store import JobStore
-from pixserve.services import JobService, TranslateService
+from pixserve.services import FaceService, JobService, TranslateService
 from pixserve.services.aftercare import Aftercare
 from pixserve.services.delivery import DeliveryService
 from pixserve.services.links import ResultLinks
@@ -50,6 +52,7 @@ class Runtime:
     renderer: Renderer
     service: JobService
     translate: TranslateService
+    faces: FaceService
     outbox: Outbox
     deliveries: DeliveryService
     retention: RetentionService
@@ -86,7 +89,7 @@ def build_runtime(settings: Settings, *, warm: bool = True, workers: int | None 
         migrate.upgrade(url)
     jobs = open_job_store(url)
     blobs = open_blob_store(settings.resolved_storage_url, s3=s3_options(settings))
-    catalog = Catalog.load(settings.style_dirs)
+    catalog = Catalog.load(settings.style_dirs).only(settings.style_patterns)
     renderer = Renderer(
         catalog,
         EngineCache(
@@ -97,6 +100,7 @@ def build_runtime(settings: Settings, *, warm: bool = True, workers: int | None 
     )
     if warm:
         renderer.warm()
+        release_free_heap()  # what probing the engines allocated and dropped
     log.info("%d styles: %s", len(catalog), ", ".join(catalog.names()))
     secret = load_secret(settings.secret_key, settings.data_dir)
     outbox = open_outbox(url)
@@ -135,6 +139,8 @@ def build_runtime(settings: Settings, *, warm: bool = True, workers: int | None 
         renderer=renderer,
         service=service,
         translate=TranslateService(catalog, renderer, settings),
+        # The face step's detector (yuface if installed, else Haar), built on first use.
+        faces=FaceService(make_detector, settings),
         outbox=outbox,
         deliveries=deliveries,
         retention=retention,
@@ -200,5 +206,7 @@ def build_app(runtime: Runtime, *, workers: int | None = None) -> FastAPI:
         retention=RetentionPolicy.of(runtime.settings),
         email_enabled=runtime.service.email_enabled,
         engines=runtime.renderer.engines_by_style,
+        output_size=runtime.renderer.output_size,
+        faces=runtime.faces,
     )
     return create_app(ctx)

@@ -78,6 +78,10 @@ class InvertRenderer:
             progress(1.0)
         return (255 - pixels).astype(np.uint8)
 
+    def output_size(self, style: str, width: int, height: int) -> tuple[int, int] | None:
+        """Inverting keeps the size."""
+        return width, height
+
     def preview(self, style: str, pixels: np.ndarray) -> np.ndarray | None:
         """Every other pixel (a half-size "preview") once ``preview_side`` is set."""
         if self.preview_side is None:

@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import Any
 
 from pixserve.core.errors import IllegalTransition, InvalidCrop
+from pixserve.core.i18n import N_
 
 
 class JobStatus(StrEnum):
@@ -85,9 +86,13 @@ class Crop:
         try:
             x, y, w, h = (int(p) for p in parts)
         except ValueError:
-            raise InvalidCrop(f"crop must be x,y,w,h integers, got {text!r}") from None
+            raise InvalidCrop(
+                N_("The crop must be four integers x,y,w,h, not “{crop}”."), crop=text
+            ) from None
         if x < 0 or y < 0 or w <= 0 or h <= 0:
-            raise InvalidCrop("crop needs x, y ≥ 0 and w, h > 0")
+            raise InvalidCrop(
+                N_("The crop needs x and y of 0 or more and a width and height above 0.")
+            )
         return cls(x, y, w, h)
 
     def __str__(self) -> str:
@@ -123,6 +128,9 @@ class Job:
     preview_key: str | None = None
     input_deleted_at: datetime | None = None
     notified_at: datetime | None = None
+    #: The result's size in pixels, once succeeded.
+    result_width: int | None = None
+    result_height: int | None = None
 
 
 @dataclass(frozen=True)

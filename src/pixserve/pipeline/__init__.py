@@ -4,6 +4,8 @@ from pixserve.pipeline.bundle import load_bundle
 from pixserve.pipeline.catalog import BUILTIN_DIR, Catalog
 from pixserve.pipeline.manifest import (
     BuiltinManifest,
+    InputKind,
+    InputSpec,
     Manifest,
     OnnxManifest,
     PipelineSpec,
@@ -34,6 +36,8 @@ __all__ = [
     "Catalog",
     "Channels",
     "Frame",
+    "InputKind",
+    "InputSpec",
     "Kind",
     "Layout",
     "Manifest",

@@ -9,7 +9,8 @@
     └── NeuralStyleManifest kind = "neural-style"
                                               [neural_style] NeuralStyleSpec
                                                          (pipeline/neural_style_spec.py)
-    each with             [pipeline] PipelineSpec: max_side, post (StepSpec…), face (FaceSpec)
+    each with             [input]    InputSpec: kind (photo | sketch), aspect
+                          [pipeline] PipelineSpec: max_side, post (StepSpec…), face (FaceSpec)
                           [preview]  PreviewSpec, optional (pipeline/preview.py)
 
 Every table refuses unknown keys, keeps TOML's types and is frozen (see
@@ -130,6 +131,25 @@ class UpscalerSpec(BaseModel):
         return overlap
 
 
+class InputKind(StrEnum):
+    """What a style is given: a photo, or a drawing (dark lines on white)."""
+
+    PHOTO = "photo"
+    SKETCH = "sketch"  # a sketch-to-image model: the page offers a sketch pad
+
+
+class InputSpec(BaseModel):
+    """The ``[input]`` table: what the style wants to be given."""
+
+    model_config = TABLE
+
+    #: ``"photo"``, or ``"sketch"`` for a model trained on line drawings.
+    kind: InputKind = Field(default=InputKind.PHOTO, strict=False)  # TOML gives a string
+    #: Width / height of the picture the style wants (the page's crop box keeps it); none:
+    #: square for a face step or a fixed-size model, else any shape.
+    aspect: float | None = Field(default=None, ge=0.1, le=10, strict=False)
+
+
 class FaceSpec(BaseModel):
     """``[pipeline] face``: crop to the main face before the model."""
 
@@ -219,7 +239,8 @@ class PipelineSpec(BaseModel):
 
 
 class StyleManifest(BaseModel):
-    """What every kind of style has: the top-level keys, ``[pipeline]`` and ``[preview]``."""
+    """What every kind of style has: the top-level keys, ``[input]``, ``[pipeline]`` and
+    ``[preview]``."""
 
     model_config = TABLE
 
@@ -231,6 +252,7 @@ class StyleManifest(BaseModel):
     kind: Kind = Field(strict=False)
     #: Cheap enough for the synchronous ``POST /v1/translate``.
     fast: bool = False
+    input: InputSpec = InputSpec()
     pipeline: PipelineSpec = PipelineSpec()
     preview: PreviewSpec | None = None
 
@@ -314,8 +336,8 @@ def manifest_toml(manifest: StyleManifest, *, bundle: Path | None = None) -> str
     """
     context = {BUNDLE: bundle} if bundle is not None else None
     data = manifest.model_dump(mode="json", by_alias=True, exclude_none=True, context=context)
-    # The kind's own table first, then [pipeline] and [preview], as people write them.
-    shared = ("pipeline", "preview")
+    # The kind's own table first, then [input], [pipeline] and [preview], as people write them.
+    shared = ("input", "pipeline", "preview")
     ordered = {k: v for k, v in data.items() if k not in shared}
     ordered |= {k: data[k] for k in shared if k in data}
     return tomli_w.dumps(ordered)

@@ -52,6 +52,18 @@ class Pipeline:
         """The step names in order, e.g. ``["crop", "limit_size", "model", "sharpen"]``."""
         return [step.name for step in self.steps]
 
+    def output_size(self, width: int, height: int) -> tuple[int, int]:
+        """The (width, height) :meth:`run` returns for a ``width``×``height`` image sent
+        with a crop of that size (a crop skips the face step, whose square depends on where
+        the face is). Each step says its own size, and computes its output with the same
+        code, so this is the pipeline's truth, not an estimate."""
+        if width < 1 or height < 1:
+            raise ValueError(f"an image is at least 1×1, got {width}×{height}")
+        shape = source = (height, width)
+        for step in self.steps:
+            shape = step.output_shape(shape, source)
+        return shape[1], shape[0]
+
     def run(
         self,
         pixels: np.ndarray,
@@ -72,6 +84,7 @@ class Pipeline:
         total = sum(step.weight for step in self.steps)
         done = 0.0
         if progress is not None:
+            progress = _rising(progress)
             progress(0.0)
         frame = Frame(
             pixels=pixels, source_shape=(pixels.shape[0], pixels.shape[1]), crop=crop, photo=pixels
@@ -85,6 +98,20 @@ class Pipeline:
             if progress is not None:
                 progress(1.0 if i == len(self.steps) - 1 else min(done / total, 1.0))
         return frame.pixels
+
+
+def _rising(progress: Progress) -> Progress:
+    """``progress``, told only values above the last one (a step ending at its 1.0 and the
+    pipeline's own report after it are the same fraction)."""
+    last = -1.0
+
+    def report(fraction: float) -> None:
+        nonlocal last
+        if fraction > last:
+            last = fraction
+            progress(fraction)
+
+    return report
 
 
 def _within(progress: Progress, start: float, share: float) -> Progress:

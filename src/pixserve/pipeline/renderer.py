@@ -64,6 +64,17 @@ class Renderer:
         """Run ``style`` on ``pixels`` (upright RGB uint8); see :meth:`Pipeline.run`."""
         return self.pipeline(style).run(pixels, crop=crop, progress=progress)
 
+    def output_size(self, style: str, width: int, height: int) -> tuple[int, int] | None:
+        """The (width, height) ``style`` returns for a ``width``×``height`` picture sent
+        with a crop (see :meth:`Pipeline.output_size`); None when the style cannot run here.
+        Raises ``UnknownStyle``."""
+        self.catalog.get(style)
+        try:
+            pipeline = self.pipeline(style)
+        except PixserveError:
+            return None
+        return pipeline.output_size(width, height)
+
     def preview(self, style: str, pixels: np.ndarray) -> np.ndarray | None:
         """The smaller, watermarked preview of a result of ``style``; None if it has none."""
         spec = self.catalog.get(style).preview

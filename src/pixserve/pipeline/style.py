@@ -14,6 +14,8 @@ from pixserve.core.tensor_io import Channels, Layout, ValueRange
 from pixserve.pipeline.manifest import (
     BuiltinManifest,
     FaceSpec,
+    InputKind,
+    InputSpec,
     Kind,
     Manifest,
     NeuralStyleManifest,
@@ -26,10 +28,13 @@ from pixserve.pipeline.manifest import (
 from pixserve.pipeline.model_spec import ModelSpec
 from pixserve.pipeline.neural_style_spec import NeuralStyleSpec
 from pixserve.pipeline.preview import PreviewSpec
+from pixserve.pipeline.upscalers import UPSCALERS
 
 __all__ = [
     "Channels",
     "FaceSpec",
+    "InputKind",
+    "InputSpec",
     "Kind",
     "Layout",
     "ModelSpec",
@@ -97,6 +102,28 @@ class Style:
         return self.manifest.pipeline.face
 
     @property
+    def input(self) -> InputSpec:
+        """``[input]``: a photo or a sketch, and the aspect the style wants."""
+        return self.manifest.input
+
+    @property
+    def crop_aspect(self) -> float | None:
+        """Width / height of the picture the style wants, None for any: ``[input] aspect``,
+        else square when a face step or a fixed-size model squares it anyway."""
+        if self.input.aspect is not None:
+            return self.input.aspect
+        model = self.model
+        if self.face is not None or (model is not None and model.input_size is not None):
+            return 1.0
+        return None
+
+    @property
+    def group(self) -> dict[str, object] | None:
+        """The catalog group of a built-in upscaler (scale, content, noise removal)."""
+        upscaler = self.upscaler
+        return None if upscaler is None else UPSCALERS[upscaler.model].group()
+
+    @property
     def preview(self) -> PreviewSpec | None:
         """``[preview]``, or None."""
         return self.manifest.preview
@@ -133,4 +160,7 @@ class Style:
             "fast": self.fast,
             "limits": {"max_side": self.max_side},
             "preview": self.preview is not None,
+            "input": self.input.kind.value,
+            "crop_aspect": self.crop_aspect,
+            "group": self.group,
         }

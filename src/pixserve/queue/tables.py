@@ -1,4 +1,4 @@
-"""The ``jobs`` and ``deliveries`` tables (SQLAlchemy Core).
+"""The ``jobs``, ``deliveries`` and ``style_stats`` tables (SQLAlchemy Core).
 
 Migrations in ``migrations/`` create them; keep in step.
 """
@@ -64,6 +64,9 @@ jobs = Table(
     Column("preview_key", String(1024), nullable=True),
     Column("input_deleted_at", UtcDateTime(), nullable=True),
     Column("notified_at", UtcDateTime(), nullable=True),
+    # The result's size (migration 0005).
+    Column("result_width", Integer(), nullable=True),
+    Column("result_height", Integer(), nullable=True),
     # Partial indexes (migration 0004): a row is in an index only while it matches its
     # condition, so moving a job on writes few index entries. The claim reads the oldest queued
     # jobs, overall and within a style, in exactly this order; position counts the queued ones
@@ -73,7 +76,7 @@ jobs = Table(
     Index("ix_jobs_style_queue_order", "style", "created_at", "id", **_where(_QUEUED_ROWS)),
     # The lease sweep and active_workers look at the running jobs, a handful.
     Index("ix_jobs_running", "started_at", **_where(text("status = 'running'"))),
-    # Upkeep reads finished jobs by age; average_run_seconds the latest succeeded ones.
+    # Upkeep reads finished jobs by age.
     Index("ix_jobs_status_finished_at", "status", "finished_at", **_where(_FINISHED_ROWS)),
 )
 
@@ -100,4 +103,16 @@ deliveries = Table(
     UniqueConstraint("job_id", "channel", "event", name="uq_deliveries_job_channel_event"),
     # Workers pick the due ones.
     Index("ix_deliveries_status_next_attempt_at", "status", "next_attempt_at"),
+)
+
+#: Per style: successful runs and the exponentially weighted mean of their run time
+#: (``queue/run_stats.py``), for ETAs. Kept apart from ``jobs`` so that deleting jobs keeps
+#: the history (migration 0005).
+style_stats = Table(
+    "style_stats",
+    metadata,
+    Column("style", String(100), primary_key=True),
+    Column("runs", Integer(), nullable=False),
+    Column("mean_seconds", Float(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
 )

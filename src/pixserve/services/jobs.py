@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from pixserve.core.errors import (
     BlobNotFound,
@@ -18,17 +17,20 @@ from pixserve.core.errors import (
     ResultExpired,
     ResultNotReady,
 )
+from pixserve.core.i18n import choose_language
 from pixserve.core.settings import Settings
 from pixserve.domain.job import Crop, Job, JobStatus, NewJob, new_job_id
-from pixserve.imaging import DecodedImage, decode_image
-from pixserve.notify.i18n import choose_language
+from pixserve.imaging import DecodedImage
 from pixserve.notify.targets import Resolver, check_target, system_resolver
+from pixserve.queue.clock import Clock, read_clock, utc_now
 from pixserve.queue.outbox import Outbox
 from pixserve.queue.store import JobStore
 from pixserve.services import keys
+from pixserve.services.eta import estimate_eta
 from pixserve.services.links import ResultLinks
 from pixserve.services.ports import StyleCatalog
-from pixserve.services.views import DeliveryInfo, JobView, estimate_eta
+from pixserve.services.uploads import decode_upload
+from pixserve.services.views import DeliveryInfo, JobView
 from pixserve.storage.base import BlobStore
 
 log = logging.getLogger(__name__)
@@ -66,7 +68,8 @@ class JobService:
     With ``links`` the full-size result of a style with a preview is only served through a
     signed link; with ``outbox`` the job's deliveries show in its view and go with it;
     ``email_enabled`` says whether an SMTP server is configured; ``resolver`` resolves
-    webhook hosts (tests pass a fake one).
+    webhook hosts (tests pass a fake one); ``clock`` is the time ETAs count from (the job
+    store's, in tests).
     """
 
     def __init__(
@@ -81,6 +84,7 @@ class JobService:
         email_enabled: bool = False,
         resolver: Resolver = system_resolver,
         webhook_secret: Callable[[str], str] | None = None,
+        clock: Clock = utc_now,
     ) -> None:
         self.jobs = jobs
         self.blobs = blobs
@@ -91,12 +95,11 @@ class JobService:
         self.email_enabled = email_enabled
         self.resolver = resolver
         self._webhook_secret = webhook_secret
+        self._clock = clock
 
     def validate_image(self, data: bytes) -> DecodedImage:
         """Decode ``data`` with the service's limits, or raise the matching ``ImageError``."""
-        return decode_image(
-            data, max_bytes=self.settings.max_upload_bytes, max_pixels=self.settings.max_pixels
-        )
+        return decode_upload(data, self.settings)
 
     def submit(self, submission: Submission) -> JobView:
         """Validate, store the original and queue a job; return its first view.
@@ -111,7 +114,7 @@ class JobService:
         if email and not self.email_enabled:
             raise EmailUnavailable()
         webhook_url = self.check_webhook(submission.webhook_url)
-        lang = choose_language(submission.lang, submission.accept_language)
+        lang = choose_language(submission.lang, accept_language=submission.accept_language)
         decoded = self.validate_image(submission.data)
         if crop is not None:
             check_crop(crop, decoded.size)
@@ -166,19 +169,22 @@ class JobService:
         return self.view(self.get(job_id))
 
     def view(self, job: Job) -> JobView:
-        """Add position and ETA to ``job``."""
-        position = self.jobs.position(job.id) if job.status is JobStatus.QUEUED else None
-        if position is None and job.status is JobStatus.QUEUED:
+        """Add position and ETA to ``job`` (see :mod:`pixserve.services.eta`)."""
+        ahead = self.jobs.queued_ahead(job.id) if job.status is JobStatus.QUEUED else None
+        if ahead is None and job.status is JobStatus.QUEUED:
             # A worker took it between the caller's read and ours: show it as it is now.
             job = self.jobs.get(job.id) or job
+        position = None if ahead is None else sum(ahead.values())
         eta = None
         if not job.status.is_terminal:
+            queued = job.status is JobStatus.QUEUED
             eta = estimate_eta(
                 job,
-                position=position,
-                average_run_seconds=self.jobs.average_run_seconds(job.style),
-                workers=self.jobs.active_workers(),
-                now=datetime.now(UTC),
+                ahead=ahead or {},
+                running=self.jobs.running() if queued else (),
+                means={s: stats.mean_seconds for s, stats in self.jobs.run_stats().items()},
+                workers=self.jobs.active_workers() if queued else 1,
+                now=read_clock(self._clock),
             )
         link = None
         if self.links is not None and job.preview_key and job.status is JobStatus.SUCCEEDED:

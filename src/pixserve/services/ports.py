@@ -1,4 +1,5 @@
-"""What the use cases need from the layers they do not import (the style catalog, rendering).
+"""What the use cases need from the layers they do not import (the style catalog, rendering,
+the face detector).
 
 ``pipeline`` provides the real implementations; ``bootstrap`` wires them in. Keeping these
 as protocols lets the web and the services run with in-memory fakes in unit tests.
@@ -6,7 +7,7 @@ as protocols lets the web and the services run with in-memory fakes in unit test
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -60,4 +61,27 @@ class Renderer(Protocol):
 
     def preview(self, style: str, pixels: np.ndarray) -> np.ndarray | None:
         """A smaller, watermarked copy of a result, or None if the style declares no preview."""
+        ...
+
+    def output_size(self, style: str, width: int, height: int) -> tuple[int, int] | None:
+        """The (width, height) ``style`` returns for a ``width``×``height`` picture sent with
+        a crop; None when the style cannot run on this node."""
+        ...
+
+
+class DetectedFace(Protocol):
+    """A face a detector found: its box ``(x, y, w, h)`` in the image's pixels, a score."""
+
+    @property
+    def box(self) -> tuple[int, int, int, int]: ...
+
+    @property
+    def score(self) -> float: ...
+
+
+class FaceDetector(Protocol):
+    """Finds faces in an upright RGB uint8 image (the face step's detector)."""
+
+    def detect(self, rgb: np.ndarray) -> Sequence[DetectedFace]:
+        """Every face found, in no particular order."""
         ...

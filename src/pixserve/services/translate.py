@@ -7,9 +7,10 @@ import threading
 from pixserve.core.errors import ImageTooLarge, InvalidRequest, QueueFull
 from pixserve.core.settings import Settings
 from pixserve.domain.job import Crop
-from pixserve.imaging import ImageFormat, decode_image, encode_image
+from pixserve.imaging import ImageFormat, encode_image
 from pixserve.services.jobs import Result, check_crop
 from pixserve.services.ports import Renderer, StyleCatalog
+from pixserve.services.uploads import decode_upload
 
 
 class TranslateService:
@@ -41,9 +42,7 @@ class TranslateService:
         if not info.fast:
             raise InvalidRequest(f"style {style!r} is too slow to run inline; use POST /v1/jobs")
         parsed_crop = Crop.parse(crop) if crop else None
-        decoded = decode_image(
-            data, max_bytes=self.settings.max_upload_bytes, max_pixels=self.settings.max_pixels
-        )
+        decoded = decode_upload(data, self.settings)
         if parsed_crop is not None:
             check_crop(parsed_crop, decoded.size)
         width, height = decoded.size

@@ -51,6 +51,9 @@ class JobView:
     #: The signed path of the full-size result when it is only reachable by link.
     result_link: str | None = None
     deliveries: tuple[DeliveryInfo, ...] = ()
+    #: The result's size in pixels, once succeeded.
+    result_width: int | None = None
+    result_height: int | None = None
 
     @classmethod
     def of(
@@ -63,6 +66,7 @@ class JobView:
         deliveries: tuple[DeliveryInfo, ...] = (),
     ) -> JobView:
         """Build the view of ``job`` with its queue position and estimate."""
+        succeeded = job.status is JobStatus.SUCCEEDED
         return cls(
             id=job.id,
             style=job.style,
@@ -79,26 +83,6 @@ class JobView:
             has_preview=job.status is JobStatus.SUCCEEDED and job.preview_key is not None,
             result_link=result_link,
             deliveries=deliveries,
+            result_width=job.result_width if succeeded else None,
+            result_height=job.result_height if succeeded else None,
         )
-
-
-def estimate_eta(
-    job: Job,
-    *,
-    position: int | None,
-    average_run_seconds: float | None,
-    workers: int,
-    now: datetime,
-) -> float | None:
-    """Seconds until ``job`` is probably done, or None when there is nothing to go on.
-
-    A queued job waits for the ``position`` jobs ahead of it to be shared among the active
-    workers, then runs itself; a running job needs the rest of an average run.
-    """
-    if average_run_seconds is None or job.status.is_terminal:
-        return None
-    if job.status is JobStatus.RUNNING:
-        elapsed = (now - job.started_at).total_seconds() if job.started_at else 0.0
-        return max(average_run_seconds - elapsed, 0.0)
-    ahead = position or 0
-    return (ahead / max(workers, 1) + 1) * average_run_seconds

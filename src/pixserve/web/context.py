@@ -9,7 +9,7 @@ from typing import Protocol
 from fastapi import Request
 
 from pixserve.core.settings import Settings
-from pixserve.services import JobService, StyleCatalog, TranslateService
+from pixserve.services import FaceService, JobService, StyleCatalog, TranslateService
 from pixserve.services.retention import RetentionPolicy
 
 
@@ -41,9 +41,17 @@ class AppContext:
     email_enabled: bool = False
     #: Style name → the engine its model runs on (``/v1/styles``, ``/metrics``).
     engines: Callable[[], Mapping[str, Mapping[str, object]]] | None = None
+    #: (style, width, height) → the result's (width, height), from the style's pipeline.
+    output_size: Callable[[str, int, int], tuple[int, int] | None] | None = None
+    #: ``POST /v1/faces``; None on a node without a face detector (503).
+    faces: FaceService | None = None
 
     def engine_info(self) -> Mapping[str, Mapping[str, object]]:
         return self.engines() if self.engines is not None else {}
+
+    def result_size(self, style: str, width: int, height: int) -> tuple[int, int] | None:
+        """What ``style`` makes of a ``width``×``height`` picture; None if unknown here."""
+        return self.output_size(style, width, height) if self.output_size is not None else None
 
     def policy(self) -> RetentionPolicy:
         """The retention promise this app states."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -18,6 +18,24 @@ class ErrorDetail(BaseModel):
 
 class ErrorBody(BaseModel):
     error: ErrorDetail
+
+
+class SizeOut(BaseModel):
+    width: int
+    height: int
+
+
+class StyleGroupOut(BaseModel):
+    """Styles that are one choice among many of a kind: the page shows one card for them."""
+
+    name: Literal["enlarge"] = Field(description="The group: `enlarge` (the upscalers).")
+    scale: int = Field(examples=[2, 3, 4], description="How many times larger each side gets.")
+    content: Literal["photo", "drawing"] = Field(
+        description="What the model suits: photos, or drawings and anime art."
+    )
+    denoise: int | None = Field(
+        description="JPEG noise removal level (0–3) it applies; null: none."
+    )
 
 
 class StyleOut(BaseModel):
@@ -35,6 +53,24 @@ class StyleOut(BaseModel):
         default=None,
         description="What runs the style's model on this node: engine, precision, its PSNR "
         "against fp32, why; null for styles without a model or not loaded yet.",
+    )
+    input: Literal["photo", "sketch"] = Field(
+        default="photo",
+        description="What the style takes: a photo, or a sketch (dark lines on white).",
+    )
+    crop_aspect: float | None = Field(
+        default=None,
+        description="Width / height of the picture the style wants (1.0: square, e.g. a face "
+        "model); null: any shape.",
+    )
+    group: StyleGroupOut | None = Field(
+        default=None, description="The group of interchangeable styles this one belongs to."
+    )
+    output_size: SizeOut | None = Field(
+        default=None,
+        description="Only with ?width=&height=: the exact size of the result for a picture of "
+        "that size (the photo after the crop); null without them, or when the style cannot "
+        "run on this node.",
     )
 
 
@@ -79,6 +115,12 @@ class JobOut(BaseModel):
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
+    result_width: int | None = Field(
+        default=None, description="The result's width in pixels, once succeeded."
+    )
+    result_height: int | None = Field(
+        default=None, description="The result's height in pixels, once succeeded."
+    )
 
     @classmethod
     def of(cls, view: JobView) -> JobOut:
@@ -112,7 +154,25 @@ class JobOut(BaseModel):
             created_at=view.created_at,
             started_at=view.started_at,
             finished_at=view.finished_at,
+            result_width=view.result_width,
+            result_height=view.result_height,
         )
+
+
+class FaceOut(BaseModel):
+    x: int
+    y: int
+    width: int
+    height: int
+    score: float = Field(ge=0, le=1, description="The detector's confidence.")
+
+
+class FacesOut(BaseModel):
+    width: int = Field(description="Width of the upright image (EXIF orientation applied).")
+    height: int = Field(description="Height of the upright image.")
+    faces: list[FaceOut] = Field(
+        description="Boxes in upright-image pixels, largest first; empty when none is found."
+    )
 
 
 class DeletedOut(BaseModel):

@@ -6,6 +6,7 @@ import logging
 import secrets
 import socket
 import threading
+import time
 from collections.abc import Collection
 
 import numpy as np
@@ -18,13 +19,15 @@ from pixserve.core.errors import (
     PixserveError,
     Unavailable,
 )
+from pixserve.core.memory import release_free_heap
 from pixserve.core.settings import Settings
 from pixserve.domain.job import Job
-from pixserve.imaging import ImageFormat, decode_image, encode_image
+from pixserve.imaging import ImageFormat, encode_image
 from pixserve.queue.store import JobStore
 from pixserve.services import keys
 from pixserve.services.aftercare import Aftercare
 from pixserve.services.ports import Renderer
+from pixserve.services.uploads import decode_upload
 from pixserve.storage.base import BlobStore
 from pixserve.worker.heartbeat import Heartbeat
 
@@ -133,8 +136,11 @@ class Worker:
         if job is not None and self.jobs.release(job.id, self.worker_id):
             log.warning("worker %s handed job %s back to the queue", self.worker_id, job.id)
 
-    def _succeed(self, job: Job, key: str, content_type: str) -> bool:
-        """``succeed``, retried with backoff while the database is away (until ``stop``).
+    def _succeed(
+        self, job: Job, key: str, content_type: str, size: tuple[int, int], seconds: float
+    ) -> bool:
+        """``succeed`` (recording the result's ``size`` and the run's ``seconds`` in the
+        style's statistics), retried with backoff while the database is away (until ``stop``).
 
         A retry may find the job already succeeded with this very key: an earlier try
         committed but its answer was lost with the connection. That is a success, not a loss.
@@ -143,7 +149,12 @@ class Worker:
         while True:
             try:
                 if self.jobs.succeed(
-                    job.id, self.worker_id, result_key=key, content_type=content_type
+                    job.id,
+                    self.worker_id,
+                    result_key=key,
+                    content_type=content_type,
+                    result_size=size,
+                    run_seconds=seconds,
                 ):
                     return True
                 current = self.jobs.get(job.id)
@@ -188,13 +199,13 @@ class Worker:
             self.processed += 1
             if self.aftercare is not None:
                 self.aftercare.finished(job.id)
+            release_free_heap()  # the photo's buffers, or RSS keeps the largest size seen
 
     def _run_job(self, job: Job, beat: Heartbeat) -> None:
         settings = self.settings
+        started = time.monotonic()  # the run time ETAs learn from: claim to stored result
         data = self.blobs.get(job.input_key)
-        decoded = decode_image(
-            data, max_bytes=settings.max_upload_bytes, max_pixels=settings.max_pixels
-        )
+        decoded = decode_upload(data, settings)
         beat.set_progress(0.05)
 
         def progress(fraction: float) -> None:
@@ -210,7 +221,8 @@ class Worker:
         preview_key = self._store_preview(job, pixels)
         key = keys.result_key(job.id, job.attempts, self.worker_id, fmt.extension)
         self.blobs.put(key, body)
-        if not self._succeed(job, key, fmt.content_type):
+        size = (int(pixels.shape[1]), int(pixels.shape[0]))
+        if not self._succeed(job, key, fmt.content_type, size, time.monotonic() - started):
             self.blobs.delete(key)
             if preview_key:
                 self.blobs.delete(preview_key)

@@ -43,7 +43,7 @@ def store(pg_url: str, clock: FakeClock) -> Iterator[JobStore]:
     """A store on the session's PostgreSQL database, emptied before each test."""
     s = SqlJobStore(pg_url, clock=clock)
     with s._engine.begin() as conn:
-        conn.execute(text("TRUNCATE jobs"))
+        conn.execute(text("TRUNCATE jobs, style_stats"))
     yield s
     s.close()
 

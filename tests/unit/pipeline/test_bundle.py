@@ -48,6 +48,9 @@ post = ["sharpen", { step = "sharpen", amount = 0.3 }]
         "fast": True,
         "limits": {"max_side": 640},
         "preview": False,
+        "input": "photo",
+        "crop_aspect": None,
+        "group": None,
     }
 
 

@@ -11,6 +11,8 @@ from pydantic import ValidationError
 from pixserve.core.errors import BundleError
 from pixserve.pipeline import (
     BuiltinManifest,
+    InputKind,
+    InputSpec,
     Kind,
     OnnxManifest,
     UpscalerManifest,
@@ -198,3 +200,26 @@ def test_bad_neural_style_tables_are_named(tmp_path: Path, table: str, message: 
     with pytest.raises(BundleError) as info:
         load_bundle(_neural(tmp_path, table))
     assert message in info.value.message
+
+
+def test_input_table_declares_a_sketch_style() -> None:
+    sketch = read_manifest({**ONNX, "input": {"kind": "sketch", "aspect": 0.75}})
+    assert (sketch.input.kind, sketch.input.aspect) == (InputKind.SKETCH, 0.75)
+    assert read_manifest(tomllib.loads(manifest_toml(sketch))) == sketch
+    assert '[input]\nkind = "sketch"' in manifest_toml(sketch)
+    plain = read_manifest(ONNX)
+    assert plain.input == InputSpec() and plain.input.kind is InputKind.PHOTO
+
+
+@pytest.mark.parametrize(
+    ("table", "line"),
+    [
+        ({"kind": "drawing"}, "[input] kind: must be one of 'photo', 'sketch', got 'drawing'"),
+        ({"aspect": 0}, "[input] aspect"),
+        ({"shape": "square"}, "[input] shape: unknown key"),
+    ],
+)
+def test_bad_input_tables(table: dict, line: str) -> None:
+    with pytest.raises(ValidationError) as info:
+        read_manifest({**ONNX, "input": table})
+    assert any(line in problem for problem in problems(info.value)), problems(info.value)

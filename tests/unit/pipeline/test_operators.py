@@ -127,3 +127,15 @@ def test_bad_params_are_refused(name: str, params: dict[str, object]) -> None:
 def test_operators_refuse_non_rgb_input() -> None:
     with pytest.raises(ValueError, match="RGB uint8"):
         OPERATORS["pencil"](np.zeros((4, 4), np.uint8))
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_operators_report_their_stages(case: str, astronaut: np.ndarray) -> None:
+    """Progress from inside: several rising fractions while the filter runs, ending at 1."""
+    name, params = CASES[case]
+    op = OPERATORS[name]
+    seen: list[float] = []
+    out = op(astronaut, op.parse(params), seen.append)
+    assert len(set(seen)) >= 4, seen
+    assert seen == sorted(seen) and seen[0] > 0 and seen[-1] == 1.0
+    np.testing.assert_array_equal(out, op(astronaut, op.parse(params)))  # same image

@@ -103,3 +103,17 @@ def test_seams_are_blended_for_global_models(tmp_path: Path) -> None:
     hard, blended = jumps[0], jumps[24]
     assert hard[0] > 10 * hard[1]  # the unblended seam is a visible step …
     assert blended[0] <= 4 * blended[1]  # … blending spreads it below a few grey levels/px
+
+
+def test_tiles_report_progress_one_by_one(tmp_path: Path) -> None:
+    path = local_upscaler(tmp_path / "m.onnx", scale=2, layers=2)
+    spec = ModelSpec(path=path, range=ValueRange.UNIT, scale=2, tile=64, tile_overlap=16)
+    rgb = probe_rgb(150, 230, seed=2)
+    tiles = len(tile_starts(150, 64, 16)) * len(tile_starts(230, 64, 16))
+    seen: list[float] = []
+    out = run_model(OnnxEngine(path), spec, rgb, seen.append)
+    assert out.shape == (300, 460, 3)
+    assert tiles == 3 * 5 and seen == [(i + 1) / tiles for i in range(tiles)]
+    untiled: list[float] = []
+    run_model(OnnxEngine(path), spec.model_copy(update={"tile": 0}), rgb, untiled.append)
+    assert untiled == [1.0]

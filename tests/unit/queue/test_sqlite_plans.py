@@ -63,6 +63,20 @@ def test_position_counts_through_the_queue_index(store: SqlJobStore) -> None:
     assert "ix_jobs_queue_order" in plan, plan
 
 
+def test_queued_ahead_counts_through_the_queue_index(store: SqlJobStore) -> None:
+    job = store.enqueue(NewJob(style="s0", input_key="k"))
+    plan = _plan_of(store, "SELECT jobs.style, count(*)", lambda: store.queued_ahead(job.id))
+    assert "queue_order" in plan, plan  # either partial index: queued jobs only
+    assert "SCAN jobs\n" not in plan + "\n", plan
+
+
+def test_running_reads_only_running_jobs(store: SqlJobStore) -> None:
+    store.claim("w1", lease_seconds=30)
+    plan = _plan_of(store, "SELECT jobs.id", store.running)
+    assert "ix_jobs_running" in plan, plan
+    assert "SCAN jobs\n" not in plan + "\n", plan
+
+
 def test_the_lease_sweep_reads_only_running_jobs(store: SqlJobStore) -> None:
     store._next_sweep = None  # the fixture's claim swept a moment ago
     plan = _plan_of(

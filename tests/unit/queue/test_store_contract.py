@@ -10,6 +10,7 @@ import pytest
 
 from pixserve.domain import Crop, JobStatus, NewJob
 from pixserve.queue import LEASE_EXPIRED, JobStore
+from pixserve.queue.run_stats import WARMUP, WEIGHT, RunStats, next_mean
 from tests.support.clock import FakeClock
 
 LEASE = 30.0
@@ -213,9 +214,21 @@ def test_succeed_records_result(store: JobStore, clock: FakeClock) -> None:
     assert job.status is JobStatus.SUCCEEDED
     assert (job.result_key, job.result_content_type) == ("jobs/x/out.jpg", "image/jpeg")
     assert job.progress == 1.0 and job.finished_at == clock.now and job.lease_expires_at is None
+    assert (job.result_width, job.result_height) == (None, None)
     # Finished is final for the worker too.
     assert not store.succeed(job_id, "w1", result_key="again", content_type="image/png")
     assert not store.fail(job_id, "w1", code="x", message="y")
+
+
+def test_succeed_records_the_result_size(store: JobStore, clock: FakeClock) -> None:
+    job_id = enqueue(store, clock)
+    assert store.get(job_id).result_width is None  # type: ignore[union-attr]
+    claim_one(store)
+    assert store.succeed(
+        job_id, "w1", result_key="r", content_type="image/png", result_size=(2049, 1365)
+    )
+    job = store.get(job_id)
+    assert job is not None and (job.result_width, job.result_height) == (2049, 1365)
 
 
 def test_fail_is_final(store: JobStore, clock: FakeClock) -> None:
@@ -367,6 +380,38 @@ def test_position(store: JobStore, clock: FakeClock) -> None:
     assert store.position("nope") is None
 
 
+def test_queued_ahead_counts_per_style(store: JobStore, clock: FakeClock) -> None:
+    a = enqueue(store, clock, "x")
+    b = enqueue(store, clock, "y")
+    c = enqueue(store, clock, "x")
+    d = enqueue(store, clock, "z")
+    assert store.queued_ahead(a) == {}
+    assert store.queued_ahead(d) == {"x": 2, "y": 1}
+    claim_one(store)  # a
+    store.cancel(b)
+    assert store.queued_ahead(d) == {"x": 1}
+    assert store.queued_ahead(c) == {}
+    assert store.queued_ahead(a) is None  # running
+    assert store.queued_ahead("nope") is None
+    assert store.position(d) == sum(store.queued_ahead(d).values())  # type: ignore[union-attr]
+
+
+def test_running_lists_running_jobs_oldest_start_first(store: JobStore, clock: FakeClock) -> None:
+    assert store.running() == []
+    a = enqueue(store, clock, "x")
+    b = enqueue(store, clock, "y")
+    enqueue(store, clock, "z")
+    claim_one(store, "w1")
+    clock.advance(5)
+    claim_one(store, "w2")
+    store.heartbeat(b, "w2", lease_seconds=LEASE, progress=0.25)
+    running = store.running()
+    assert [j.id for j in running] == [a, b]
+    assert running[1].progress == 0.25 and running[1].started_at == clock.now
+    store.succeed(a, "w1", result_key="r", content_type="image/png")
+    assert [j.id for j in store.running()] == [b]
+
+
 def test_position_orders_same_instant_by_id(store: JobStore) -> None:
     # The fake clock does not move: ties fall back to the id, like the claim.
     ids = [store.enqueue(NewJob(style="s", input_key="k")).id for _ in range(4)]
@@ -396,15 +441,18 @@ def test_counts_and_queued_count(store: JobStore, clock: FakeClock) -> None:
     assert store.queued_count() == 1
 
 
-def run_job(store: JobStore, clock: FakeClock, style: str, seconds: float, worker: str) -> None:
+def run_job(store: JobStore, clock: FakeClock, style: str, seconds: float, worker: str) -> str:
     job_id = enqueue(store, clock, style)
     assert claim_one(store, worker, styles={style}) == job_id
     clock.advance(seconds)
-    assert store.succeed(job_id, worker, result_key="r", content_type="image/png")
+    assert store.succeed(
+        job_id, worker, result_key="r", content_type="image/png", run_seconds=seconds
+    )
+    return job_id
 
 
-def test_average_run_seconds(store: JobStore, clock: FakeClock) -> None:
-    assert store.average_run_seconds() is None
+def test_run_stats_average_successful_runs_per_style(store: JobStore, clock: FakeClock) -> None:
+    assert store.run_stats() == {}
     run_job(store, clock, "x", 2, "w1")
     run_job(store, clock, "x", 4, "w1")
     run_job(store, clock, "y", 12, "w1")
@@ -412,12 +460,41 @@ def test_average_run_seconds(store: JobStore, clock: FakeClock) -> None:
     claim_one(store)
     clock.advance(100)
     store.fail(failed, "w1", code="e", message="m")
-    assert store.average_run_seconds() == pytest.approx(6.0)
-    assert store.average_run_seconds("x") == pytest.approx(3.0)
-    assert store.average_run_seconds("y") == pytest.approx(12.0)
-    assert store.average_run_seconds("none") is None
-    assert store.average_run_seconds(sample=1) == pytest.approx(12.0)
-    assert store.average_run_seconds("x", sample=1) == pytest.approx(4.0)
+    # A success without a run time (an old caller) changes nothing either.
+    plain = enqueue(store, clock, "x")
+    claim_one(store)
+    assert store.succeed(plain, "w1", result_key="r", content_type="image/png")
+    stats = store.run_stats()
+    assert stats.keys() == {"x", "y"}
+    assert stats["x"] == RunStats("x", 2, pytest.approx(3.0))  # type: ignore[arg-type]
+    assert stats["y"] == RunStats("y", 1, pytest.approx(12.0))  # type: ignore[arg-type]
+
+
+def test_run_stats_follow_recent_runs_after_the_warm_up(store: JobStore, clock: FakeClock) -> None:
+    expected = 0.0
+    for n, seconds in enumerate([10.0] * WARMUP + [20.0] * 3):
+        run_job(store, clock, "x", seconds, "w1")
+        expected = next_mean(n, expected, seconds)
+    assert store.run_stats()["x"].runs == WARMUP + 3
+    assert store.run_stats()["x"].mean_seconds == pytest.approx(expected)
+    # Weighted: three slow runs after five fast ones move the mean by 1 - (1 - WEIGHT)³.
+    assert expected == pytest.approx(10 + 10 * (1 - (1 - WEIGHT) ** 3))
+
+
+def test_run_stats_outlive_the_jobs(store: JobStore, clock: FakeClock) -> None:
+    ids = [run_job(store, clock, "x", 6, "w1") for _ in range(2)]
+    for job_id in ids:
+        assert store.delete(job_id)
+    assert store.run_stats() == {"x": RunStats("x", 2, pytest.approx(6.0))}  # type: ignore[arg-type]
+
+
+def test_a_lost_success_records_no_run(store: JobStore, clock: FakeClock) -> None:
+    job_id = enqueue(store, clock, "x")
+    claim_one(store, "w1")
+    store.cancel(job_id)
+    assert not store.succeed(job_id, "w1", result_key="r", content_type="image/png", run_seconds=3)
+    assert not store.succeed(job_id, "w2", result_key="r", content_type="image/png", run_seconds=3)
+    assert store.run_stats() == {}
 
 
 def test_active_workers(store: JobStore, clock: FakeClock) -> None:

@@ -12,7 +12,9 @@ from pixserve.core.errors import (
     UnsupportedImage,
 )
 from pixserve.domain.job import JobStatus
+from pixserve.queue import MemoryJobStore
 from pixserve.services import JobService, Submission
+from tests.support.clock import FakeClock
 from tests.support.images import jpeg_bytes, truncated_jpeg
 
 
@@ -111,3 +113,41 @@ def test_delete_cancels_and_removes_everything(service, jobs, blobs, small_jpeg)
         service.status(view.id)
     with pytest.raises(JobNotFound):
         service.delete(view.id)
+
+
+def run_to_success(jobs, job_id, seconds, worker="w1"):
+    (claimed,) = jobs.claim(worker, lease_seconds=30)
+    assert claimed.id == job_id
+    assert jobs.succeed(
+        job_id, worker, result_key="r", content_type="image/jpeg", run_seconds=seconds
+    )
+
+
+def test_eta_survives_deleting_the_jobs_it_learned_from(service, jobs, small_jpeg):
+    """ "Delete my images" (and retention) remove job rows; the statistics stay."""
+    assert service.submit(Submission(data=small_jpeg, style="invert")).eta_seconds is None
+    first = service.submit(Submission(data=small_jpeg, style="invert"))
+    jobs.delete(jobs.claim("w0", lease_seconds=30)[0].id)  # the eta-less one, gone
+    run_to_success(jobs, first.id, 4.0)
+    service.delete(first.id)
+    assert jobs.get(first.id) is None
+    later = service.submit(Submission(data=small_jpeg, style="invert"))
+    assert later.eta_seconds == 4.0
+
+
+def test_a_job_behind_a_long_running_one_is_not_told_one_second(
+    jobs, blobs, catalog, settings, small_jpeg
+):
+    clock = FakeClock()
+    jobs = MemoryJobStore(clock=clock)
+    service = JobService(jobs, blobs, catalog, settings, clock=clock)
+    quick = service.submit(Submission(data=small_jpeg, style="invert"))
+    run_to_success(jobs, quick.id, 1.0)  # invert usually takes a second
+    big = service.submit(Submission(data=small_jpeg, style="invert"))
+    jobs.claim("w1", lease_seconds=30)
+    clock.advance(40)  # … but this one is a big photo: 40 s in, 40/47 done
+    jobs.heartbeat(big.id, "w1", lease_seconds=30, progress=40 / 47)
+    waiting = service.submit(Submission(data=small_jpeg, style="invert"))
+    assert waiting.position == 0
+    assert waiting.eta_seconds == pytest.approx(7.0 + 1.0, abs=0.1)
+    assert service.status(big.id).eta_seconds == pytest.approx(7.0, abs=0.1)

@@ -119,3 +119,14 @@ def test_pool_hands_back_what_cannot_finish_in_time(
     pool.stop(grace_seconds=0.1)
     assert jobs.get(job_id).status is JobStatus.QUEUED
     renderer.gate.set()
+
+
+def test_success_records_the_result_size_and_the_run(service, worker, jobs, small_jpeg):
+    job_id = submit(service, small_jpeg, crop="5,5,20,10")
+    worker.run_once()
+    job = jobs.get(job_id)
+    assert (job.result_width, job.result_height) == (20, 10)
+    view = service.status(job_id)
+    assert (view.result_width, view.result_height) == (20, 10)
+    stats = jobs.run_stats()["invert"]
+    assert stats.runs == 1 and 0 < stats.mean_seconds < 10

@@ -1,6 +1,6 @@
 """Classical image operators for ``kind = "builtin"`` styles, found by name in ``OPERATORS``."""
 
-from pixserve.pipeline.operators.base import Operator
+from pixserve.pipeline.operators.base import Operator, OperatorProgress
 from pixserve.pipeline.operators.cartoon import CartoonParams
 from pixserve.pipeline.operators.oil import OilParams
 from pixserve.pipeline.operators.pencil import PencilParams
@@ -12,6 +12,7 @@ __all__ = [
     "CartoonParams",
     "OilParams",
     "Operator",
+    "OperatorProgress",
     "PencilParams",
     "WatercolorParams",
 ]

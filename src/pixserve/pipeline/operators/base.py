@@ -11,6 +11,14 @@ import numpy as np
 
 P = TypeVar("P")
 
+#: Receives the fraction of an operator's work done so far, rising, as its stages end.
+OperatorProgress = Callable[[float], None]
+
+
+def no_progress(fraction: float) -> None:
+    """The progress callback of a caller that does not watch."""
+
+
 #: Operators see images at least this many pixels on each side; smaller ones are padded
 #: (edge-replicated) first and cropped back, so no filter has to care about 1×1 inputs.
 MIN_SIDE = 16
@@ -22,9 +30,11 @@ class Operator(Generic[P]):
 
     ``params_type`` is a frozen dataclass whose fields (with defaults) are the parameters a
     bundle may set in ``[builtin] params``; its ``__post_init__`` may raise ``ValueError``.
+    ``fn(rgb, params, progress)`` calls ``progress`` with its rough fraction done as each
+    stage ends, so a job's bar moves while the filter runs.
     """
 
-    fn: Callable[[np.ndarray, P], np.ndarray]
+    fn: Callable[[np.ndarray, P, OperatorProgress], np.ndarray]
     params_type: type[P]
     summary: str
 
@@ -42,8 +52,16 @@ class Operator(Generic[P]):
                 )
         return self.params_type(**params)
 
-    def __call__(self, pixels: np.ndarray, params: P | None = None) -> np.ndarray:
-        """Run the filter on ``pixels`` (RGB uint8); the result has the same shape and dtype."""
+    def __call__(
+        self,
+        pixels: np.ndarray,
+        params: P | None = None,
+        progress: OperatorProgress | None = None,
+    ) -> np.ndarray:
+        """Run the filter on ``pixels`` (RGB uint8); the result has the same shape and dtype.
+
+        ``progress`` receives rising fractions of the work done, the last one 1.0.
+        """
         if pixels.ndim != 3 or pixels.shape[2] != 3 or pixels.dtype != np.uint8:
             raise ValueError(
                 f"operators take RGB uint8 (H, W, 3), got {pixels.dtype} {pixels.shape}"
@@ -55,9 +73,11 @@ class Operator(Generic[P]):
             padded = np.pad(
                 pixels, ((0, max(0, MIN_SIDE - h)), (0, max(0, MIN_SIDE - w)), (0, 0)), mode="edge"
             )
-        out = self.fn(np.ascontiguousarray(padded), p)[:h, :w]
+        report = progress or no_progress
+        out = self.fn(np.ascontiguousarray(padded), p, report)[:h, :w]
         if out.shape != pixels.shape or out.dtype != np.uint8:
             raise AssertionError(f"operator returned {out.dtype} {out.shape} for {pixels.shape}")
+        report(1.0)
         return np.ascontiguousarray(out)
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from pixserve.pipeline.operators.base import OperatorProgress
 from pixserve.pipeline.operators.scale import fit_within, odd, resize_to, unit
 
 _WORK_SIDE = 512  # the bilateral passes run on a copy this size: their cost grows with radius
@@ -27,14 +28,17 @@ class CartoonParams:
             raise ValueError("smoothing and edges must be between 0 and 4")
 
 
-def cartoon(rgb: np.ndarray, p: CartoonParams) -> np.ndarray:
+def cartoon(rgb: np.ndarray, p: CartoonParams, progress: OperatorProgress) -> np.ndarray:
     """Edge-preserving smoothing, a k-means palette in Lab, and dark size-scaled outlines."""
     u = unit(rgb)
     smooth = _smooth(rgb, p.smoothing)
+    progress(0.2)
     flat = _quantise(smooth, p.colors)
+    progress(0.75)
     if p.edges <= 0:
         return flat
     ink = _ink(smooth, u, p.edges)  # (H, W) float32, 1 = full ink
+    progress(0.9)
     dark = flat.astype(np.float32) * 0.18 + 8.0  # ink takes a deep shade of the colour under it
     out = flat.astype(np.float32) * (1.0 - ink[..., None]) + dark * ink[..., None]
     return np.clip(out + 0.5, 0, 255).astype(np.uint8)

@@ -9,6 +9,7 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
+from pixserve.pipeline.operators.base import OperatorProgress, no_progress
 from pixserve.pipeline.operators.scale import fit_within, resize_to, unit
 from pixserve.pipeline.operators.texture import grain
 
@@ -31,23 +32,28 @@ class OilParams:
             raise ValueError("brush must be 0.25..4, relief and strokes 0..4")
 
 
-def oil(rgb: np.ndarray, p: OilParams) -> np.ndarray:
+def oil(rgb: np.ndarray, p: OilParams, progress: OperatorProgress) -> np.ndarray:
     """Kuwahara-painted colour, smeared bristle noise along edges, lit as raised paint."""
     u = unit(rgb)
     small = fit_within(rgb, _WORK_SIDE)
     us = unit(small)
     radius = max(2, round(4.5 * us * p.brush))
-    paint = _kuwahara(small.astype(np.float32) / 255.0, radius)
-    paint = _kuwahara(paint, max(2, radius // 2))
+    # The two Kuwahara passes are most of the work: they report sector by sector.
+    paint = _kuwahara(
+        small.astype(np.float32) / 255.0, radius, progress=lambda f: progress(0.5 * f)
+    )
+    paint = _kuwahara(paint, max(2, radius // 2), progress=lambda f: progress(0.5 + 0.05 * f))
     angle = _flow_angle(paint, 5.0 * us)
     colour = resize_to(paint, rgb.shape)
     # Enlarging softens the patches; an unsharp mask gives back crisp stroke borders.
     colour = np.clip(colour * 1.6 - cv2.GaussianBlur(colour, (0, 0), 1.5 * u) * 0.6, 0.0, 1.0)
     angle_full = resize_to(angle, rgb.shape)
+    progress(0.7)
 
     bristles = _smear(
         grain(rgb.shape, seed=_SEED, sigma=0.6 * max(1.0, u)), angle_full, 14 * u * p.brush
     )
+    progress(0.9)
     height = cv2.GaussianBlur(cv2.cvtColor(colour, cv2.COLOR_RGB2GRAY), (0, 0), 1.0 * u)
     height = height * 6.0 + 0.35 * p.strokes * bristles
     gx = cv2.Sobel(height, cv2.CV_32F, 1, 0, ksize=3)
@@ -77,18 +83,24 @@ def _sector_kernels(radius: int) -> tuple[np.ndarray, ...]:
     return tuple(kernels)
 
 
-def _kuwahara(img: np.ndarray, radius: int, q: float = 8.0) -> np.ndarray:
-    """Each pixel takes the mean of its sectors, weighted towards the least varied ones."""
+def _kuwahara(
+    img: np.ndarray, radius: int, q: float = 8.0, progress: OperatorProgress = no_progress
+) -> np.ndarray:
+    """Each pixel takes the mean of its sectors, weighted towards the least varied ones.
+
+    ``progress`` gets the fraction of sectors filtered after each one.
+    """
     # One 4-channel filter per sector gives the RGB mean and the mean of luminance²; the
     # luminance variance is then E[L²] - E[L]², as luminance is linear in RGB.
     lum = img @ _LUMA
     stack = np.dstack([img, lum * lum])
     means, variances = [], []
-    for k in _sector_kernels(radius):
+    for i, k in enumerate(_sector_kernels(radius)):
         m = cv2.filter2D(stack, -1, k, borderType=cv2.BORDER_REFLECT)
         mean_lum = m[..., :3] @ _LUMA
         means.append(m[..., :3])
         variances.append(np.maximum(m[..., 3] - mean_lum * mean_lum, 0.0))
+        progress((i + 1) / (_SECTORS + 1))
     var = np.stack(variances)
     floor = var.min(axis=0) + 1e-5
     w = (floor / (var + 1e-5)) ** (q / 2)  # in (0, 1]: no overflow

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from pixserve.pipeline.operators.base import OperatorProgress
 from pixserve.pipeline.operators.scale import odd, unit
 from pixserve.pipeline.operators.texture import grain
 
@@ -27,7 +28,7 @@ class PencilParams:
             raise ValueError("lines and shading must be between 0 and 4")
 
 
-def pencil(rgb: np.ndarray, p: PencilParams) -> np.ndarray:
+def pencil(rgb: np.ndarray, p: PencilParams, progress: OperatorProgress) -> np.ndarray:
     """Colour-dodge outlines, diagonal hatching in the shadows and a paper grain."""
     u = unit(rgb)
     grey: np.ndarray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32) / 255.0
@@ -38,13 +39,16 @@ def pencil(rgb: np.ndarray, p: PencilParams) -> np.ndarray:
     # The 0.06 keeps noise in near-black areas from turning into solid black.
     dodge = np.clip((grey + 0.06) / (local + 0.06), 0.0, 1.0)
     lines = dodge ** (1.0 + 2.5 * p.lines)
+    progress(0.3)
 
     tone = cv2.GaussianBlur(grey, (0, 0), 2.0 * u)
     shade = np.clip(1.0 - tone * 1.25, 0.0, 1.0) ** 1.3  # 0 on light areas, →1 in shadows
     hatch = _hatching(grey.shape, u)
+    progress(0.7)
     graphite = lines * (1.0 - 0.55 * p.shading * shade * hatch)
     paper = 1.0 - 0.035 * (grain(grey.shape, seed=_SEED + 1, sigma=0.7) + 1.0)
     sketch = np.clip(0.1 + 0.9 * graphite * paper, 0.0, 1.0)  # graphite is never black
+    progress(0.9)
 
     if not p.color:
         out = np.repeat(sketch[..., None], 3, axis=2)

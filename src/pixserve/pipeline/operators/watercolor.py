@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from pixserve.pipeline.operators.base import OperatorProgress
 from pixserve.pipeline.operators.scale import fit_within, resize_to, unit
 from pixserve.pipeline.operators.texture import clouds, grain
 
@@ -29,7 +30,7 @@ class WatercolorParams:
                 raise ValueError("watercolor parameters must be between 0 and 4")
 
 
-def watercolor(rgb: np.ndarray, p: WatercolorParams) -> np.ndarray:
+def watercolor(rgb: np.ndarray, p: WatercolorParams, progress: OperatorProgress) -> np.ndarray:
     """Washes from an edge-preserving filter, wobbled edges, rim darkening and paper grain."""
     u = unit(rgb)
     small = fit_within(rgb, _WORK_SIDE)
@@ -40,10 +41,13 @@ def watercolor(rgb: np.ndarray, p: WatercolorParams) -> np.ndarray:
         wash = cv2.edgePreservingFilter(
             small, flags=cv2.RECURS_FILTER, sigma_s=sigma_s, sigma_r=0.35
         )
+        progress(0.12)
         # Mean shift flattens the washes into patches of one pigment each.
         wash = cv2.pyrMeanShiftFiltering(wash, sp=max(2.0, 6.0 * us * p.wash), sr=18.0)
+        progress(0.6)
     wash = _bleed(wash, us * p.bleed)
     colour = resize_to(wash, rgb.shape).astype(np.float32) / 255.0
+    progress(0.65)
 
     # Transparent pigment: lighter and a little more saturated than the photo.
     grey = colour.mean(axis=2, keepdims=True)
@@ -56,12 +60,14 @@ def watercolor(rgb: np.ndarray, p: WatercolorParams) -> np.ndarray:
     sketch: np.ndarray = np.clip(grey / np.maximum(local, 1e-3), 0.0, 1.0) ** 1.5
     sketch = cv2.GaussianBlur(sketch, (0, 0), 0.7 * max(1.0, u))
     colour = colour * (0.7 + 0.3 * sketch[..., None])
+    progress(0.8)
 
     lum = cv2.cvtColor(colour, cv2.COLOR_RGB2GRAY)
     rim = np.abs(lum - cv2.GaussianBlur(lum, (0, 0), 3.0 * u))
     rim = np.clip(rim * 6.0, 0.0, 1.0)
     turbulence = clouds(rgb.shape, seed=_SEED, period=60 * u)
     paper = grain(rgb.shape, seed=_SEED + 1, sigma=1.2 * max(1.0, u))
+    progress(0.92)
     density = 1.0 + p.edges * 0.9 * rim + p.texture * (0.15 * turbulence + 0.09 * paper)
     # Bousseau et al. 2006: pigment density d darkens C as C - C(1 - C)(d - 1).
     out = colour - colour * (1.0 - colour) * (density[..., None] - 1.0)

@@ -39,6 +39,9 @@ class Step(Protocol):
     """One stage of a pipeline: takes a frame, returns the next one.
 
     ``weight`` is the step's rough share of the run time; progress advances by it.
+    ``output_shape`` says, without running, what size the step makes: the page promises
+    the output size before upload, so every step must know it (and ``__call__`` should
+    compute its size with it, so the two cannot disagree).
     """
 
     @property
@@ -53,6 +56,11 @@ class Step(Protocol):
 
     def __call__(self, frame: Frame) -> Frame:
         """Transform ``frame``; the pixels stay RGB uint8 (H, W, 3)."""
+        ...
+
+    def output_shape(self, shape: tuple[int, int], source: tuple[int, int]) -> tuple[int, int]:
+        """The (height, width) this step returns for a frame of ``shape`` whose
+        ``source_shape`` is ``source``."""
         ...
 
 

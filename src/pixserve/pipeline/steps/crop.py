@@ -30,3 +30,7 @@ class CropStep:
             )
         pixels = frame.pixels[crop.y : crop.y + crop.h, crop.x : crop.x + crop.w]
         return Frame(pixels=pixels, source_shape=(crop.h, crop.w), crop=crop, photo=pixels)
+
+    def output_shape(self, shape: tuple[int, int], source: tuple[int, int]) -> tuple[int, int]:
+        """``shape`` is the crop's already (sizes are asked for the chosen rectangle)."""
+        return shape

@@ -43,6 +43,11 @@ class FaceStep:
         h, w = crop.shape[:2]
         return Frame(pixels=crop, source_shape=(h, w), crop=frame.crop, photo=crop)
 
+    def output_shape(self, shape: tuple[int, int], source: tuple[int, int]) -> tuple[int, int]:
+        """Unchanged: sizes are asked for an image sent with a crop, which skips this step
+        (without one, the square around the face depends on where the face is)."""
+        return shape
+
 
 def main_face(faces: Sequence[Face]) -> Face | None:
     """The largest of ``faces`` (the most confident among equals); None when there is none."""

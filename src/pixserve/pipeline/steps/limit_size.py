@@ -21,9 +21,16 @@ class LimitSize:
     def __call__(self, frame: Frame) -> Frame:
         """Return the frame, shrunk if it is too large; smaller images are never enlarged."""
         h, w = frame.pixels.shape[:2]
+        th, tw = self.output_shape((h, w), frame.source_shape)
+        if (th, tw) == (h, w):
+            return frame
+        return frame.with_pixels(cv2.resize(frame.pixels, (tw, th), interpolation=cv2.INTER_AREA))
+
+    def output_shape(self, shape: tuple[int, int], source: tuple[int, int]) -> tuple[int, int]:
+        """(height, width) after the limit: the longer side at most ``max_side``, aspect kept."""
+        h, w = shape
         longest = max(h, w)
         if longest <= self.max_side:
-            return frame
+            return shape
         factor = self.max_side / longest
-        size = (max(1, round(w * factor)), max(1, round(h * factor)))
-        return frame.with_pixels(cv2.resize(frame.pixels, size, interpolation=cv2.INTER_AREA))
+        return max(1, round(h * factor)), max(1, round(w * factor))

@@ -66,6 +66,13 @@ class NeuralStyleStep:
         renderer = _renderer(s.network, self.weights, tuple(config.layers))
         return frame.with_pixels(renderer.render(frame.pixels, self.style, config, progress))
 
+    def output_shape(self, shape: tuple[int, int], source: tuple[int, int]) -> tuple[int, int]:
+        """The longer side becomes the last pass's size, aspect kept (as
+        ``models.gatys._fit`` resizes: enlarged or shrunk, each side rounded, at least 1)."""
+        h, w = shape
+        factor = self.spec.passes[-1].size / max(h, w)
+        return max(1, round(h * factor)), max(1, round(w * factor))
+
 
 def neural_style_step(spec: NeuralStyleSpec, vgg_path: Path | None) -> NeuralStyleStep:
     """The step for ``spec``; :class:`BundleError` when this machine cannot run it."""

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from pixserve.pipeline.operators import Operator
-from pixserve.pipeline.steps.base import Frame
+from pixserve.pipeline.steps.base import Frame, Progress
 
 
 @dataclass(frozen=True)
@@ -20,4 +20,12 @@ class OperatorStep:
 
     def __call__(self, frame: Frame) -> Frame:
         """Return the stylised frame (same size)."""
-        return frame.with_pixels(self.operator(frame.pixels, self.params))
+        return self.run(frame, None)
+
+    def run(self, frame: Frame, progress: Progress | None) -> Frame:
+        """As :meth:`__call__`, reporting the operator's stages as they end."""
+        return frame.with_pixels(self.operator(frame.pixels, self.params, progress))
+
+    def output_shape(self, shape: tuple[int, int], source: tuple[int, int]) -> tuple[int, int]:
+        """Unchanged: operators keep the size."""
+        return shape

@@ -31,6 +31,10 @@ class Sharpen:
         sharp = cv2.addWeighted(frame.pixels, 1.0 + self.amount, blurred, -self.amount, 0)
         return frame.with_pixels(np.asarray(sharp, dtype=np.uint8))
 
+    def output_shape(self, shape: tuple[int, int], source: tuple[int, int]) -> tuple[int, int]:
+        """Unchanged."""
+        return shape
+
 
 @dataclass(frozen=True)
 class ResizeToInput:
@@ -41,8 +45,8 @@ class ResizeToInput:
 
     def __call__(self, frame: Frame) -> Frame:
         """Return the frame at ``frame.source_shape`` (bicubic up, area down)."""
-        h, w = frame.source_shape
         ph, pw = frame.pixels.shape[:2]
+        h, w = self.output_shape((ph, pw), frame.source_shape)
         if (ph, pw) == (h, w):
             return frame
         grow = h * w > ph * pw
@@ -50,6 +54,10 @@ class ResizeToInput:
             frame.pixels, (w, h), interpolation=cv2.INTER_CUBIC if grow else cv2.INTER_AREA
         )
         return frame.with_pixels(pixels)
+
+    def output_shape(self, shape: tuple[int, int], source: tuple[int, int]) -> tuple[int, int]:
+        """``source``: the input's size after the crop, before the size limit."""
+        return source
 
 
 @dataclass(frozen=True)
@@ -84,6 +92,10 @@ class NormaliseColours:
         blended = out + self.strength * (moved - out)
         rgb = cv2.cvtColor(blended.astype(np.float32), cv2.COLOR_LAB2RGB)
         return frame.with_pixels(np.clip(rgb * 255 + 0.5, 0, 255).astype(np.uint8))
+
+    def output_shape(self, shape: tuple[int, int], source: tuple[int, int]) -> tuple[int, int]:
+        """Unchanged."""
+        return shape
 
 
 def _lab(rgb: np.ndarray) -> np.ndarray:

@@ -10,8 +10,8 @@ from pixserve.inference import Engine, EngineCache
 from pixserve.inference.cache import Decision
 from pixserve.pipeline.engine_choice import model_engine
 from pixserve.pipeline.model_spec import ModelSpec
-from pixserve.pipeline.steps.base import Frame, Step
-from pixserve.pipeline.tiling import run_model
+from pixserve.pipeline.steps.base import Frame, Progress, Step
+from pixserve.pipeline.tiling import output_shape, run_model
 from pixserve.pipeline.upscalers import UPSCALERS, get_upscaler, model_spec
 
 
@@ -27,7 +27,15 @@ class UpscaleModelStep:
 
     def __call__(self, frame: Frame) -> Frame:
         """Return the frame enlarged ``spec.scale`` times."""
-        return frame.with_pixels(run_model(self.engine, self.spec, frame.pixels))
+        return self.run(frame, None)
+
+    def run(self, frame: Frame, progress: Progress | None) -> Frame:
+        """As :meth:`__call__`, reporting the fraction of tiles done after each tile."""
+        return frame.with_pixels(run_model(self.engine, self.spec, frame.pixels, progress))
+
+    def output_shape(self, shape: tuple[int, int], source: tuple[int, int]) -> tuple[int, int]:
+        """``shape`` × the upscaler's scale."""
+        return output_shape(self.spec, shape)
 
     def tiled(self, tile: int, overlap: int) -> UpscaleModelStep:
         """The same step with other tiling."""
@@ -69,3 +77,8 @@ class Upscale:
     def __call__(self, frame: Frame) -> Frame:
         """Unbound: the pipeline always binds this step before running it."""
         raise RuntimeError("the upscale step runs only inside a pipeline (call bind first)")
+
+    def output_shape(self, shape: tuple[int, int], source: tuple[int, int]) -> tuple[int, int]:
+        """``shape`` × the upscaler's scale (the bound step says the same)."""
+        scale = UPSCALERS[self.model].scale
+        return shape[0] * scale, shape[1] * scale

@@ -1,0 +1,14 @@
+"""Decoding an upload with the service's limits: one place for what every use case that takes
+an image (submit, translate, faces) accepts, so all refuse a bad file with the same code."""
+
+from __future__ import annotations
+
+from pixserve.core.settings import Settings
+from pixserve.imaging import DecodedImage, decode_image
+
+
+def decode_upload(data: bytes, settings: Settings) -> DecodedImage:
+    """Fully decode ``data`` (upright by EXIF) within ``max_upload_bytes`` and
+    ``max_pixels``, or raise the matching ``ImageError`` (``unsupported_image``,
+    ``corrupt_image``, ``image_too_large``)."""
+    return decode_image(data, max_bytes=settings.max_upload_bytes, max_pixels=settings.max_pixels)
