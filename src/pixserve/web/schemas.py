@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from pixserve.core.errors import message_for_code
+from pixserve.core.i18n import DEFAULT_LANGUAGE, gettext, is_translated
 from pixserve.domain.job import JobStatus
 from pixserve.services.views import JobView
 
@@ -123,12 +125,19 @@ class JobOut(BaseModel):
     )
 
     @classmethod
-    def of(cls, view: JobView) -> JobOut:
-        """The API body of a job view, with the URLs that lead on from it."""
+    def of(cls, view: JobView, lang: str = DEFAULT_LANGUAGE) -> JobOut:
+        """The API body of a job view, with the URLs that lead on from it.
+
+        A failed job's message was stored in English; in another language the reader gets
+        its translation when it is a catalogue text, else the meaning of its error code.
+        """
         base = f"/v1/jobs/{view.id}"
         error = None
         if view.error_code:
-            error = ErrorDetail(code=view.error_code, message=view.error_message or "")
+            message = view.error_message or message_for_code(view.error_code)
+            if lang != DEFAULT_LANGUAGE and not is_translated(lang, message):
+                message = message_for_code(view.error_code)
+            error = ErrorDetail(code=view.error_code, message=gettext(lang, message))
         return cls(
             id=view.id,
             status=view.status,

@@ -170,3 +170,20 @@ def test_openapi_documents_the_api(client):
     paths = client.get("/openapi.json").json()["paths"]
     for path in ("/v1/styles", "/v1/jobs", "/v1/jobs/{job_id}", "/v1/translate", "/readyz"):
         assert path in paths
+
+
+def test_a_failed_jobs_reason_is_in_the_readers_language(client, jobs, small_jpeg):
+    job_id = post_job(client, small_jpeg).json()["id"]
+    assert [j.id for j in jobs.claim("w1", lease_seconds=30)] == [job_id]
+    jobs.fail(job_id, "w1", code="no_face_found", message="No face was found in the image.")
+    english = client.get(f"/v1/jobs/{job_id}").json()["error"]
+    assert english == {"code": "no_face_found", "message": "No face was found in the image."}
+    spanish = client.get(f"/v1/jobs/{job_id}", headers={"Accept-Language": "es"}).json()["error"]
+    assert spanish["code"] == "no_face_found"
+    assert spanish["message"] != english["message"] and "cara" in spanish["message"]
+    # A stored text outside the catalogue falls back to what its code means, translated.
+    job_id = post_job(client, small_jpeg).json()["id"]
+    jobs.claim("w1", lease_seconds=30)
+    jobs.fail(job_id, "w1", code="model_error", message="model x.onnx failed on input (1, 3)")
+    spanish = client.get(f"/v1/jobs/{job_id}?lang=es").json()["error"]
+    assert spanish["code"] == "model_error" and "x.onnx" not in spanish["message"]

@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from pixserve.core.errors import PixserveError
 from pixserve.services import Result, Submission
 from pixserve.web.context import AppContext, get_context
+from pixserve.web.pages import language_of
 from pixserve.web.routes.uploads import read_upload
 from pixserve.web.schemas import DeletedOut, ErrorBody, JobOut
 
@@ -28,6 +29,7 @@ _ERRORS: dict[int | str, dict[str, object]] = {
 
 @router.post("", status_code=202, response_model=JobOut, responses=_ERRORS)
 async def submit_job(
+    request: Request,
     response: Response,
     file: UploadFile = File(..., description="The photo (JPEG, PNG, WebP, AVIF, GIF, BMP, TIFF)."),
     style: str = Form(..., description="A style name from GET /v1/styles."),
@@ -48,11 +50,11 @@ async def submit_job(
         crop=crop,
         email=email,
         webhook_url=webhook_url,
-        lang=lang,
+        lang=lang or request.cookies.get("lang"),  # the page's language switch
         accept_language=accept_language,
     )
     view = await run_in_threadpool(ctx.jobs.submit, submission)
-    body = JobOut.of(view)
+    body = JobOut.of(view, language_of(request))
     if webhook_url:
         body.webhook_secret = ctx.jobs.webhook_secret(view)
     response.headers["Location"] = body.status_url
@@ -60,9 +62,9 @@ async def submit_job(
 
 
 @router.get("/{job_id}", response_model=JobOut, responses=_ERRORS)
-def get_job(job_id: str, ctx: AppContext = Depends(get_context)) -> JobOut:
+def get_job(job_id: str, request: Request, ctx: AppContext = Depends(get_context)) -> JobOut:
     """The job's status, queue position, ETA, progress and, when done, its result URL."""
-    return JobOut.of(ctx.jobs.status(job_id))
+    return JobOut.of(ctx.jobs.status(job_id), language_of(request))
 
 
 @router.get("/{job_id}/events", responses=_ERRORS)
@@ -71,13 +73,14 @@ async def job_events(
 ) -> StreamingResponse:
     """The job's status as server-sent events (``event: status``), until it is finished."""
     first = await run_in_threadpool(ctx.jobs.status, job_id)  # 404 before the stream starts
+    lang = language_of(request)
 
     async def stream() -> AsyncIterator[str]:
         view = first
         last = ""
         idle = 0.0
         while True:
-            payload = JobOut.of(view).model_dump_json()
+            payload = JobOut.of(view, lang).model_dump_json()
             if payload != last:
                 yield f"event: status\ndata: {payload}\n\n"
                 last, idle = payload, 0.0
@@ -93,7 +96,7 @@ async def job_events(
             try:
                 view = await run_in_threadpool(ctx.jobs.status, job_id)
             except PixserveError as exc:
-                yield f"event: error\ndata: {json.dumps({'error': exc.to_dict()})}\n\n"
+                yield f"event: error\ndata: {json.dumps({'error': exc.to_dict(lang)})}\n\n"
                 return
 
     return StreamingResponse(
