@@ -8,6 +8,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from pixserve.core.errors import BundleError, UnknownStyle
+from pixserve.core.i18n import N_
 from pixserve.pipeline.bundle import MANIFEST, load_bundle
 from pixserve.pipeline.style import Style
 
@@ -74,7 +75,7 @@ class Catalog:
         try:
             return self._styles[name]
         except KeyError:
-            raise UnknownStyle(f"there is no style called {name!r}") from None
+            raise UnknownStyle(N_("There is no style called “{name}”."), name=name) from None
 
     def only(self, patterns: Sequence[str]) -> Catalog:
         """The styles whose names match one of ``patterns`` (shell globs); all when empty.

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from pixserve.core.errors import PixserveError, Unavailable
+from pixserve.core.i18n import N_
 from pixserve.domain import Crop
 from pixserve.inference import EngineCache
 from pixserve.pipeline.catalog import Catalog
@@ -112,4 +113,4 @@ class Renderer:
     def check_warm(self) -> None:
         """Readiness probe: raise ``Unavailable`` until :meth:`warm` has run."""
         if not self._warmed:
-            raise Unavailable("models are still loading")
+            raise Unavailable(N_("The models are still loading; try again in a moment."))

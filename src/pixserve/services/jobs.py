@@ -17,7 +17,7 @@ from pixserve.core.errors import (
     ResultExpired,
     ResultNotReady,
 )
-from pixserve.core.i18n import choose_language
+from pixserve.core.i18n import N_, choose_language
 from pixserve.core.settings import Settings
 from pixserve.domain.job import Crop, Job, JobStatus, NewJob, new_job_id
 from pixserve.imaging import DecodedImage
@@ -216,16 +216,18 @@ class JobService:
         job = self.jobs.get(job_id)
         if job is None:
             if signed:
-                raise ResultExpired("this picture has been deleted")
+                raise ResultExpired(N_("This picture has been deleted."))
             raise JobNotFound()
         if job.status is JobStatus.EXPIRED:
             raise ResultExpired()
         if job.status is not JobStatus.SUCCEEDED or not job.result_key:
-            raise ResultNotReady(f"the job is {job.status.value}; it has no result")
+            raise ResultNotReady(
+                N_("The job is {status}; it has no result yet."), status=job.status.value
+            )
         if variant == "preview":
             key = job.preview_key
             if not key:
-                raise ResultNotReady("this style makes no preview")
+                raise ResultNotReady(N_("This style makes no preview."))
             content_type = _content_type(key)
         else:
             key = job.result_key
@@ -242,7 +244,7 @@ class JobService:
         try:
             data = self.blobs.get(key)
         except BlobNotFound:
-            raise ResultNotReady("the result has been deleted") from None
+            raise ResultNotReady(N_("The result has been deleted.")) from None
         return Result(data=data, content_type=content_type, extension=extension)
 
     def delete(self, job_id: str) -> Job:
@@ -279,7 +281,7 @@ def _clean_email(email: str | None) -> str | None:
     local, _, domain = email.rpartition("@")
     bad = any(c.isspace() or c in '<>,;"' or ord(c) < 0x20 for c in email)
     if len(email) > MAX_EMAIL_LENGTH or not local or "." not in domain or bad:
-        raise InvalidEmail(f"{email!r} is not an e-mail address")
+        raise InvalidEmail(N_("“{email}” is not an e-mail address."), email=email)
     return email
 
 

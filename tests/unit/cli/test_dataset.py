@@ -121,7 +121,7 @@ def test_pairs_with_a_builtin_teacher(
     a, b = read_pair(find_paired(tmp_path / "out")[0])
     assert a.shape == b.shape == (24, 24, 3) and not np.array_equal(a, b)
     unknown = invoke("pairs", photos, tmp_path / "o2", "--teacher", "nope")
-    assert_clean_error(unknown, "no style called 'nope'", "(unknown_style)")
+    assert_clean_error(unknown, "no style called “nope”", "(unknown_style)")
     assert not (tmp_path / "o2").exists()
 
 

@@ -91,7 +91,7 @@ def test_missing_extra_folder(tmp_path: Path) -> None:
 
 def test_unknown_style_names_it() -> None:
     catalog = Catalog.load([])
-    with pytest.raises(UnknownStyle, match="'picasso'"):
+    with pytest.raises(UnknownStyle, match="“picasso”"):
         catalog.get("picasso")
     assert "picasso" not in catalog
     assert 42 not in catalog

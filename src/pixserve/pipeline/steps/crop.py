@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from pixserve.core.errors import InvalidCrop
+from pixserve.core.i18n import N_
 from pixserve.pipeline.steps.base import Frame
 
 
@@ -23,7 +24,12 @@ class CropStep:
             return frame
         h, w = frame.pixels.shape[:2]
         if crop.x < 0 or crop.y < 0 or crop.w <= 0 or crop.h <= 0:
-            raise InvalidCrop(f"crop {crop} needs x, y ≥ 0 and w, h > 0 (image is {w}×{h})")
+            raise InvalidCrop(
+                N_("The crop {crop} must lie inside the {width}×{height} image."),
+                crop=str(crop),
+                width=w,
+                height=h,
+            )
         if crop.x + crop.w > w or crop.y + crop.h > h:
             raise InvalidCrop(
                 f"crop {crop} (x,y,w,h) reaches outside the {w}×{h} image (width×height)"

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, File, UploadFile
 from starlette.concurrency import run_in_threadpool
 
 from pixserve.core.errors import Unavailable
+from pixserve.core.i18n import N_
 from pixserve.web.context import AppContext, get_context
 from pixserve.web.routes.uploads import read_upload
 from pixserve.web.schemas import ErrorBody, FaceOut, FacesOut
@@ -32,7 +33,7 @@ async def find_faces(
     orientation applied), found by the detector of the styles' face step. Nothing is
     stored."""
     if ctx.faces is None:
-        raise Unavailable("face detection is not available on this node")
+        raise Unavailable(N_("Face detection is not available on this server."))
     data = await read_upload(file, ctx.settings.max_upload_bytes)
     found = await run_in_threadpool(ctx.faces.find, data)
     return FacesOut(

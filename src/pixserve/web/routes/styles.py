@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import FileResponse
 
 from pixserve.core.errors import InvalidRequest, NotFound
+from pixserve.core.i18n import N_
 from pixserve.web.context import AppContext, get_context
 from pixserve.web.schemas import CatalogOut, ErrorBody, SizeOut, StyleOut
 
@@ -28,7 +29,7 @@ def list_styles(
     """Every style this service offers, with its limits and thumbnail URL; with ``width``
     and ``height``, the exact size each style's result would have."""
     if (width is None) != (height is None):
-        raise InvalidRequest("give both width and height, or neither")
+        raise InvalidRequest(N_("Give both width and height, or neither."))
     styles = []
     engines = ctx.engine_info()
     for style in ctx.catalog:

@@ -64,7 +64,7 @@ def test_photos_the_teacher_refuses_are_skipped(photos: Path, tmp_path: Path) ->
 
 
 def test_an_unknown_teacher_fails_before_any_work() -> None:
-    with pytest.raises(UnknownStyle, match="no style called 'nope'"):
+    with pytest.raises(UnknownStyle, match="no style called “nope”"):
         style_teacher("nope")
 
 
