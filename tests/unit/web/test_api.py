@@ -187,3 +187,11 @@ def test_a_failed_jobs_reason_is_in_the_readers_language(client, jobs, small_jpe
     jobs.fail(job_id, "w1", code="model_error", message="model x.onnx failed on input (1, 3)")
     spanish = client.get(f"/v1/jobs/{job_id}?lang=es").json()["error"]
     assert spanish["code"] == "model_error" and "x.onnx" not in spanish["message"]
+
+
+def test_static_files_are_revalidated(client):
+    # ES modules import each other without version tags: after an upgrade they must not
+    # mix old and new from a browser's cache.
+    response = client.get("/static/favicon.svg")
+    assert response.status_code == 200
+    assert response.headers["cache-control"] == "no-cache" and response.headers["etag"]
