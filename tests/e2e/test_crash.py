@@ -50,6 +50,29 @@ def test_sigkill_mid_job_then_restart_the_job_still_succeeds(tmp_path, slow_env)
         assert second.terminate(), second.log()
 
 
+def test_a_killed_workers_job_is_taken_back_at_once_not_after_its_lease(tmp_path, slow_env):
+    # With a 10-minute lease, the job can only finish within the wait below if the restarted
+    # worker on this host sees that the holder's process is gone and takes the job back.
+    env = {**slow_env, "PIXSERVE_LEASE_SECONDS": "600"}
+    data_dir = tmp_path / "data"
+    first = ServerProcess(data_dir, env=env).start()
+    try:
+        with httpx.Client(base_url=first.url, timeout=10) as client:
+            job_id = submit_slow(client)
+            assert wait_for_status(client, job_id, {"running", "succeeded"})["status"] == "running"
+    finally:
+        first.kill()
+
+    second = ServerProcess(data_dir, env=env).start()
+    try:
+        with httpx.Client(base_url=second.url, timeout=10) as client:
+            done = wait_for_status(client, job_id, {"succeeded", "failed"}, timeout=120)
+            assert done["status"] == "succeeded", done
+        assert "died; back to the queue now" in second.log()
+    finally:
+        assert second.terminate(), second.log()
+
+
 def test_sigterm_lets_the_running_job_finish(tmp_path, slow_env):
     server = ServerProcess(tmp_path / "data", env=slow_env).start()
     with httpx.Client(base_url=server.url, timeout=10) as client:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
 import secrets
-import socket
 import threading
 import time
 from collections.abc import Collection
@@ -30,6 +30,7 @@ from pixserve.services.ports import Renderer
 from pixserve.services.uploads import decode_upload
 from pixserve.storage.base import BlobStore
 from pixserve.worker.heartbeat import Heartbeat
+from pixserve.worker.orphans import host_name, reclaim_orphans, remember
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,8 @@ PERMANENT_ERRORS: tuple[type[PixserveError], ...] = (
 
 #: JPEG quality of previews: they are small and watermarked, so size matters more.
 PREVIEW_QUALITY = 85
+#: How often a worker looks for running jobs whose worker on this host has died.
+ORPHAN_CHECK_SECONDS = 10.0
 
 
 class JobLost(Exception):
@@ -51,8 +54,8 @@ class JobLost(Exception):
 
 
 def new_worker_id() -> str:
-    """A worker id that says where it runs and is unique across restarts."""
-    return f"{socket.gethostname()[:24]}-{secrets.token_hex(4)}"
+    """``host-pid-random``: unique, and says which process on which host holds a job."""
+    return f"{host_name()}-{os.getpid()}-{secrets.token_hex(4)}"
 
 
 class Worker:
@@ -78,6 +81,8 @@ class Worker:
         self.renderer = renderer
         self.settings = settings
         self.worker_id = worker_id or new_worker_id()
+        remember(self.worker_id)
+        self._next_orphan_check = 0.0
         self.styles = set(styles) if styles else None
         self.aftercare = aftercare
         self.stop = threading.Event()
@@ -119,6 +124,7 @@ class Worker:
 
     def run_once(self) -> bool:
         """Claim and process at most one job; return whether there was one."""
+        self._reclaim_orphans()
         claimed = self.jobs.claim(
             self.worker_id, lease_seconds=self.settings.lease_seconds, styles=self.styles
         )
@@ -129,6 +135,14 @@ class Worker:
                 self.aftercare.started(job)
             self.process(job)
         return True
+
+    def _reclaim_orphans(self) -> None:
+        """At start and every ``ORPHAN_CHECK_SECONDS``: jobs of dead workers on this host."""
+        now = time.monotonic()
+        if now < self._next_orphan_check:
+            return
+        self._next_orphan_check = now + ORPHAN_CHECK_SECONDS
+        reclaim_orphans(self.jobs)
 
     def release_current(self) -> None:
         """Hand the running job back to the queue (shutdown could not wait for it)."""
