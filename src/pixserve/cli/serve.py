@@ -1,13 +1,29 @@
-"""``pixserve serve``: the web service, with in-process workers unless told otherwise."""
+"""``pixserve serve``: the web service, with in-process workers unless told otherwise.
+
+With ``--web-processes N`` (N > 1) uvicorn runs N web processes that share the listening
+socket, so every core answers HTTP; each builds its own app through :func:`web_app` and runs
+no job workers. The job workers run in the parent process instead (beside uvicorn's
+supervisor, which restarts a web process that dies), so there is still exactly one set of
+workers. SQLite in WAL mode serves several processes: readers never block the writer, and
+writers queue behind the busy timeout.
+"""
 
 from __future__ import annotations
 
 import click
 import uvicorn
+from fastapi import FastAPI
 
-from pixserve.bootstrap import build_app, build_runtime
+from pixserve.bootstrap import build_app, build_pool, build_runtime
 from pixserve.cli.options import friendly_errors
 from pixserve.core.settings import get_settings
+
+
+def web_app() -> FastAPI:
+    """One web process of ``serve --web-processes N``: the app over its own stores, with
+    no job workers (the parent runs them). uvicorn calls it in each process it starts."""
+    runtime = build_runtime(get_settings(), workers=0)
+    return build_app(runtime, workers=0)
 
 
 @click.command()
@@ -19,19 +35,56 @@ from pixserve.core.settings import get_settings
     default=None,
     help="In-process workers (default: PIXSERVE_WORKERS or 1); 0 serves the web only.",
 )
+@click.option(
+    "--web-processes",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    envvar="PIXSERVE_WEB_PROCESSES",
+    help="Web processes sharing the port (one per core answers more status calls); the "
+    "job workers then run in the parent process.",
+)
 @friendly_errors
-def serve(host: str, port: int, workers: int | None) -> None:
+def serve(host: str, port: int, workers: int | None, web_processes: int) -> None:
     """Start the web service and its workers on the configured database and storage."""
     settings = get_settings()
-    runtime = build_runtime(settings, workers=workers)
-    app = build_app(runtime, workers=workers)
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-    click.secho(f"pixserve is starting: open http://{shown}:{port}/ in your browser", fg="green")
-    uvicorn.run(
-        app,
-        host=host,
-        port=port,
-        log_level="info",
-        timeout_graceful_shutdown=5,
-        proxy_headers=True,
+    options: dict[str, object] = {
+        "host": host,
+        "port": port,
+        "log_level": "info",
+        "timeout_graceful_shutdown": 5,
+        "proxy_headers": True,
+    }
+    if web_processes == 1:
+        runtime = build_runtime(settings, workers=workers)
+        app = build_app(runtime, workers=workers)
+        click.secho(
+            f"pixserve is starting: open http://{shown}:{port}/ in your browser", fg="green"
+        )
+        uvicorn.run(app, **options)  # type: ignore[arg-type]
+        return
+
+    size = settings.workers if workers is None else workers
+    # Built before the web processes start: the schema is migrated and the service secret
+    # written once, here, not raced by N processes.
+    runtime = build_runtime(settings, workers=size, warm=size > 0)
+    pool = build_pool(runtime, size) if size > 0 else None
+    click.secho(
+        f"pixserve is starting {web_processes} web processes and {size} worker(s): "
+        f"open http://{shown}:{port}/ in your browser",
+        fg="green",
     )
+    if pool is not None:
+        pool.start()
+    try:
+        uvicorn.run(
+            "pixserve.cli.serve:web_app",
+            factory=True,
+            workers=web_processes,
+            **options,  # type: ignore[arg-type]
+        )
+    finally:
+        if pool is not None:
+            pool.stop()
+        runtime.close()

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from pixserve.domain.job import Job, JobStatus, NewJob
 from pixserve.queue.claim import LEASE_EXPIRED
 from pixserve.queue.clock import Clock, read_clock, utc_now
+from pixserve.queue.rows import tally_ahead
 from pixserve.queue.run_stats import RunStats, next_mean
 from pixserve.queue.upkeep import MemoryUpkeep
 from pixserve.queue.wakeup import Wakeup
@@ -263,6 +264,22 @@ class MemoryJobStore(MemoryUpkeep):
         """Remove the job; False if there was none."""
         with self._lock:
             return self._jobs.pop(job_id, None) is not None
+
+    def get_many(self, job_ids: Collection[str]) -> dict[str, Job]:
+        """The jobs with these ids that exist, by id."""
+        with self._lock:
+            return {i: _copy(self._jobs[i]) for i in set(job_ids) if i in self._jobs}
+
+    def queued_ahead_many(self, job_ids: Collection[str]) -> dict[str, dict[str, int]]:
+        """The queued jobs ahead of each queued job of ``job_ids``, per style."""
+        wanted = set(job_ids)
+        if not wanted:
+            return {}
+        with self._lock:
+            queued = sorted(
+                (j for j in self._jobs.values() if j.status is JobStatus.QUEUED), key=_queue_order
+            )
+            return tally_ahead(((j.id, j.style) for j in queued), wanted)
 
     def position(self, job_id: str) -> int | None:
         """Queued jobs (of any style) ahead of this one in claim order; None unless queued."""

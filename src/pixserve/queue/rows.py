@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -73,3 +73,17 @@ def new_job_values(new: NewJob, now: datetime) -> dict[str, Any]:
         "result_width": None,
         "result_height": None,
     }
+
+
+def tally_ahead(queue: Iterable[tuple[str, str]], wanted: set[str]) -> dict[str, dict[str, int]]:
+    """For each id of ``wanted`` met in ``queue`` (queued ``(id, style)`` pairs in claim
+    order), the jobs before it per style; stops after the last wanted id."""
+    seen: dict[str, int] = {}
+    found: dict[str, dict[str, int]] = {}
+    for job_id, style in queue:
+        if job_id in wanted:
+            found[job_id] = dict(seen)
+            if len(found) == len(wanted):
+                break
+        seen[style] = seen.get(style, 0) + 1
+    return found

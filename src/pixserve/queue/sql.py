@@ -47,7 +47,7 @@ from pixserve.queue.clock import Clock, utc_now
 from pixserve.queue.columns import UtcDateTime
 from pixserve.queue.listen import CHANNEL, PgListener, libpq_conninfo
 from pixserve.queue.pg_moves import PgMoves
-from pixserve.queue.rows import job_from_row, new_job_values
+from pixserve.queue.rows import job_from_row, new_job_values, tally_ahead
 from pixserve.queue.run_stats import RunStats, record_run
 from pixserve.queue.tables import jobs, style_stats
 from pixserve.queue.upkeep import SqlUpkeep
@@ -60,6 +60,8 @@ _FAILED = JobStatus.FAILED.value
 _CANCELED = JobStatus.CANCELED.value
 #: Statuses ``cancel`` acts on, read off the status machine.
 _CANCELABLE = sorted(s.value for s in JobStatus if s.can_become(JobStatus.CANCELED))
+#: Ids per ``IN (…)`` in ``get_many`` (SQLite allows 32,766 bound parameters; stay far below).
+_IN_SLICE = 500
 
 
 def _ahead_of(job_id: str, created_at: datetime) -> ColumnElement[bool]:
@@ -321,6 +323,36 @@ class SqlJobStore(SqlUpkeep):
         """Remove the job's row; False if there was none."""
         with self._write() as conn:
             return conn.execute(delete(jobs).where(jobs.c.id == job_id)).rowcount == 1
+
+    def get_many(self, job_ids: Collection[str]) -> dict[str, Job]:
+        """The jobs with these ids that exist, by id, in one ``SELECT … WHERE id IN``."""
+        wanted = sorted(set(job_ids))
+        found: dict[str, Job] = {}
+        with self._read() as conn:
+            # In slices, under SQLite's limit on bound parameters.
+            for start in range(0, len(wanted), _IN_SLICE):
+                stmt = select(jobs).where(jobs.c.id.in_(wanted[start : start + _IN_SLICE]))
+                for row in conn.execute(stmt).mappings():
+                    job = job_from_row(row)
+                    found[job.id] = job
+        return found
+
+    def queued_ahead_many(self, job_ids: Collection[str]) -> dict[str, dict[str, int]]:
+        """The queued jobs ahead of each queued job of ``job_ids``, per style.
+
+        One read of the queue's ids and styles in claim order (the queue is bounded by
+        ``max_queue``), walked once here and stopped after the last watched job.
+        """
+        wanted = set(job_ids)
+        if not wanted:
+            return {}
+        stmt = (
+            select(jobs.c.id, jobs.c.style)
+            .where(jobs.c.status == sql_text(_QUEUED))
+            .order_by(jobs.c.created_at, jobs.c.id)
+        )
+        with self._read() as conn:
+            return tally_ahead(((i, style) for i, style in conn.execute(stmt)), wanted)
 
     def position(self, job_id: str) -> int | None:
         """Queued jobs (of any style) ahead of this one in claim order; None unless queued."""

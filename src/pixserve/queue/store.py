@@ -49,7 +49,11 @@ class JobStore(Protocol):
     def heartbeat(
         self, job_id: str, worker_id: str, *, lease_seconds: float, progress: float | None = None
     ) -> bool:
-        """Renew the lease (and record progress); False if this worker no longer owns the job."""
+        """Renew the lease (and record progress); False if this worker no longer owns the job.
+
+        A negative ``lease_seconds`` ends the lease now: the next claim re-queues the job, as
+        for any expired lease (worker/orphans.py, for a holder known to be dead).
+        """
         ...
 
     def succeed(
@@ -88,6 +92,15 @@ class JobStore(Protocol):
 
     def delete(self, job_id: str) -> bool:
         """Remove the job's row; False if there was none."""
+        ...
+
+    def get_many(self, job_ids: Collection[str]) -> dict[str, Job]:
+        """The jobs with these ids that exist, by id, read in one query (watcher hubs)."""
+        ...
+
+    def queued_ahead_many(self, job_ids: Collection[str]) -> dict[str, dict[str, int]]:
+        """:meth:`queued_ahead` for several jobs in one query: the queued ones among
+        ``job_ids``, each with the queued jobs ahead of it per style (absent: not queued)."""
         ...
 
     def position(self, job_id: str) -> int | None:

@@ -10,6 +10,7 @@ from fastapi import Request
 
 from pixserve.core.settings import Settings
 from pixserve.services import FaceService, JobService, StyleCatalog, TranslateService
+from pixserve.services.intake import IntakeService
 from pixserve.services.retention import RetentionPolicy
 
 
@@ -45,6 +46,8 @@ class AppContext:
     output_size: Callable[[str, int, int], tuple[int, int] | None] | None = None
     #: ``POST /v1/faces``; None on a node without a face detector (503).
     faces: FaceService | None = None
+    #: Pause, budget and queue per style (issue #14); None: intake always open.
+    intake: IntakeService | None = None
 
     def engine_info(self) -> Mapping[str, Mapping[str, object]]:
         return self.engines() if self.engines is not None else {}
@@ -58,7 +61,11 @@ class AppContext:
         return self.retention or RetentionPolicy.of(self.settings)
 
 
-def get_context(request: Request) -> AppContext:
-    """FastAPI dependency: the context of the app serving ``request``."""
+async def get_context(request: Request) -> AppContext:
+    """FastAPI dependency: the context of the app serving ``request``.
+
+    ``async`` so FastAPI runs it on the event loop: a plain ``def`` dependency costs a
+    thread-pool hand-off on every request, about a tenth of a status call's time.
+    """
     ctx: AppContext = request.app.state.ctx
     return ctx

@@ -396,6 +396,27 @@ def test_queued_ahead_counts_per_style(store: JobStore, clock: FakeClock) -> Non
     assert store.position(d) == sum(store.queued_ahead(d).values())  # type: ignore[union-attr]
 
 
+def test_get_many_and_queued_ahead_many_match_the_single_reads(
+    store: JobStore, clock: FakeClock
+) -> None:
+    a = enqueue(store, clock, "x")
+    b = enqueue(store, clock, "y")
+    c = enqueue(store, clock, "x")
+    d = enqueue(store, clock, "z")
+    assert store.get_many([]) == {} and store.queued_ahead_many([]) == {}
+    found = store.get_many([a, c, "nope", c])
+    assert set(found) == {a, c} and found[a] == store.get(a)
+    claim_one(store)  # a
+    store.cancel(b)
+    ahead = store.queued_ahead_many([a, b, c, d, "nope"])
+    assert ahead == {c: {}, d: {"x": 1}}
+    for job_id in (a, b, c, d, "nope"):
+        assert ahead.get(job_id) == store.queued_ahead(job_id)
+    many = [enqueue(store, clock, "s") for _ in range(1200)]  # more than one IN (…) slice
+    assert set(store.get_many(many)) == set(many)
+    assert store.queued_ahead_many([many[-1]]) == {many[-1]: {"x": 1, "z": 1, "s": 1199}}
+
+
 def test_running_lists_running_jobs_oldest_start_first(store: JobStore, clock: FakeClock) -> None:
     assert store.running() == []
     a = enqueue(store, clock, "x")

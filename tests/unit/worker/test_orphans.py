@@ -58,9 +58,7 @@ def test_a_dead_holders_job_is_taken_at_once(
         "w-test",  # an id without a pid
     ],
 )
-def test_live_or_unknown_holders_keep_their_lease(
-    service, jobs, small_jpeg, holder: str
-) -> None:
+def test_live_or_unknown_holders_keep_their_lease(service, jobs, small_jpeg, holder: str) -> None:
     job_id = running_job(service, jobs, small_jpeg, holder)
     assert reclaim_orphans(jobs) == []
     assert jobs.get(job_id).status is JobStatus.RUNNING

@@ -1,0 +1,147 @@
+import asyncio
+import json
+import threading
+
+import pytest
+from fastapi.testclient import TestClient
+
+from pixserve.core.errors import JobNotFound, Unavailable
+from pixserve.domain import JobStatus
+from pixserve.services import Submission
+from pixserve.web import AppContext, create_app
+from pixserve.web.watch import WatchHub
+from pixserve.worker import Worker
+
+
+class CountedViews:
+    """``JobService.views`` that counts its calls (each is one read of the job store)."""
+
+    def __init__(self, service) -> None:
+        self.service = service
+        self.calls: list[list[str]] = []
+        self.error: Exception | None = None
+
+    def __call__(self, ids):
+        self.calls.append(sorted(ids))
+        if self.error is not None:
+            raise self.error
+        return self.service.views(ids)
+
+
+@pytest.fixture
+def submit(service, small_jpeg):
+    return lambda: service.submit(Submission(small_jpeg, "invert")).id
+
+
+def test_one_read_per_tick_fans_out_to_every_watcher(service, submit):
+    ids = [submit() for _ in range(3)]
+    views = CountedViews(service)
+
+    async def scenario():
+        hub = WatchHub(views, interval=60)
+        watchers = [hub.subscribe(ids[i % 3]) for i in range(300)]
+        got = [await asyncio.wait_for(w.queue.get(), 1) for w in watchers]
+        assert views.calls == [sorted(ids)]  # one read for 300 watchers of 3 jobs
+        assert [g.id for g in got] == [w.job_id for w in watchers]
+        assert {g.position for g in got} == {0, 1, 2}
+        await hub.tick()  # (the hub's own task sleeps: interval=60, nothing new to watch)
+        await hub.tick()  # an unread update is replaced, never queued behind
+        assert len(views.calls) == 3 and all(w.queue.qsize() == 1 for w in watchers)
+        for w in watchers:
+            hub.unsubscribe(w)
+        assert hub.watched == 0
+
+    asyncio.run(scenario())
+
+
+def test_terminal_and_deleted_jobs_end_their_watchers(service, jobs, submit):
+    done, gone, waiting = submit(), submit(), submit()
+    views = CountedViews(service)
+
+    async def scenario():
+        hub = WatchHub(views, interval=60)
+        a, b, c = hub.subscribe(done), hub.subscribe(gone), hub.subscribe(waiting)
+        jobs.cancel(done)
+        jobs.delete(gone)
+        assert (await asyncio.wait_for(a.queue.get(), 1)).status is JobStatus.CANCELED
+        assert isinstance(await asyncio.wait_for(b.queue.get(), 1), JobNotFound)
+        assert (await asyncio.wait_for(c.queue.get(), 1)).status is JobStatus.QUEUED
+        assert hub.watched == 1
+        hub.unsubscribe(a)  # after the hub dropped it: harmless
+        await hub.tick()
+        assert views.calls[-1] == [waiting]
+
+    asyncio.run(scenario())
+
+
+def test_a_failed_read_ends_every_stream_with_its_error(service, submit):
+    views = CountedViews(service)
+    views.error = Unavailable()
+
+    async def scenario():
+        hub = WatchHub(views, interval=60)
+        watcher = hub.subscribe(submit())
+        assert isinstance(await asyncio.wait_for(watcher.queue.get(), 1), Unavailable)
+        assert hub.watched == 0
+
+    asyncio.run(scenario())
+
+
+def test_the_task_polls_while_watched_and_stops_when_nobody_watches(service, submit):
+    job_id = submit()
+    views = CountedViews(service)
+
+    async def scenario():
+        hub = WatchHub(views, interval=0.01)
+        watchers = [hub.subscribe(job_id) for _ in range(5)]
+        first = await asyncio.wait_for(watchers[0].queue.get(), 1)
+        assert first.id == job_id
+        await asyncio.sleep(0.1)
+        assert len(views.calls) >= 2
+        for w in watchers:
+            hub.unsubscribe(w)
+        await asyncio.sleep(0.05)
+        assert hub._task is not None and hub._task.done()
+        calls = len(views.calls)
+        await asyncio.sleep(0.05)
+        assert len(views.calls) == calls  # no reads for nobody
+
+    asyncio.run(scenario())
+
+
+@pytest.fixture
+def client(service, translator, catalog, settings):
+    fast = settings.model_copy(update={"event_poll_seconds": 0.05})
+    ctx = AppContext(settings=fast, jobs=service, translate=translator, catalog=catalog)
+    with TestClient(create_app(ctx), raise_server_exceptions=False) as c:
+        yield c
+
+
+def test_events_follow_a_job_to_its_end_through_the_hub(
+    client, jobs, blobs, renderer, settings, small_jpeg
+):
+    job_id = client.post(
+        "/v1/jobs",
+        files={"file": ("x.jpg", small_jpeg, "image/jpeg")},
+        data={"style": "invert"},
+    ).json()["id"]
+    worker = Worker(jobs, blobs, renderer, settings)
+    threading.Timer(0.3, worker.run_once).start()
+    with client.stream("GET", f"/v1/jobs/{job_id}/events") as stream:
+        text = "".join(stream.iter_text())
+    events = [json.loads(line[5:]) for line in text.splitlines() if line.startswith("data:")]
+    assert events[0]["status"] == "queued" and events[-1]["status"] == "succeeded"
+    assert len({json.dumps(e) for e in events}) == len(events)  # only changes are sent
+    assert client.app.state.watch_hub.watched == 0
+
+
+def test_events_of_a_deleted_job_end_with_an_error(client, small_jpeg):
+    job_id = client.post(
+        "/v1/jobs",
+        files={"file": ("x.jpg", small_jpeg, "image/jpeg")},
+        data={"style": "invert"},
+    ).json()["id"]
+    threading.Timer(0.2, lambda: client.delete(f"/v1/jobs/{job_id}")).start()
+    with client.stream("GET", f"/v1/jobs/{job_id}/events") as stream:
+        text = "".join(stream.iter_text())
+    assert "event: error" in text and '"job_not_found"' in text
