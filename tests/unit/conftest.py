@@ -44,8 +44,8 @@ def service(jobs, blobs, catalog, settings) -> JobService:
 
 
 @pytest.fixture
-def translator(catalog, renderer, settings) -> TranslateService:
-    return TranslateService(catalog, renderer, settings, wait_seconds=0.1)
+def translator(service, settings) -> TranslateService:
+    return TranslateService(service, settings)
 
 
 @pytest.fixture

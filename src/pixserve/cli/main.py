@@ -9,6 +9,7 @@ import click
 import pixserve
 from pixserve.cli import bench, dataset, db, export, import_, run, serve, styles, train, worker
 from pixserve.cli.cleanup import cleanup
+from pixserve.cli.client import client
 from pixserve.cli.reconcile import reconcile
 
 
@@ -28,6 +29,8 @@ for command in (serve.serve, worker.worker, run.run, styles.styles, db.db, impor
 
 for command in (cleanup, reconcile, dataset.dataset, train.train, export.export, bench.bench):
     cli.add_command(command)
+
+cli.add_command(client)  # the HTTP API's client, with a progress bar
 
 
 def main() -> None:

@@ -1,36 +1,143 @@
-"""``POST /v1/translate``: the styled image in the response, for fast styles and small images."""
+"""``POST /v1/translate``: one call for one image, any style, durable underneath.
+
+The image becomes a job exactly as through ``POST /v1/jobs``; the call then waits for it
+without holding a thread (an asyncio sleep between cheap reads of the job) and answers with
+the image, the job's error, or — when the deadline passes first — 202 and the job, which
+goes on and can be watched like any other.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, File, Form, Response, UploadFile
+import asyncio
+import logging
+import time
+
+from fastapi import APIRouter, Depends, File, Form, Header, Query, Request, Response, UploadFile
+from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+from pixserve.services import Submission
+from pixserve.services.translate import POLL_SECONDS, status_for_code
 from pixserve.web.context import AppContext, get_context
+from pixserve.web.errors import error_response
+from pixserve.web.limits import SUBMISSION_LIMITS
+from pixserve.web.pages import language_of
 from pixserve.web.routes.uploads import read_upload
-from pixserve.web.schemas import ErrorBody
+from pixserve.web.schemas import ErrorBody, JobOut
+
+log = logging.getLogger(__name__)
 
 router = APIRouter(tags=["translate"])
+
+_IMAGE: dict[str, object] = {"image/jpeg": {}, "image/png": {}, "image/webp": {}}
 
 
 @router.post(
     "/v1/translate",
+    dependencies=SUBMISSION_LIMITS,  # rate limit, pause, budget (web/limits.py)
     response_class=Response,
     responses={
-        200: {"content": {"image/jpeg": {}, "image/png": {}, "image/webp": {}}},
-        **{code: {"model": ErrorBody} for code in (404, 413, 415, 422, 503)},
+        200: {"description": "The styled image.", "content": _IMAGE},
+        202: {
+            "model": JobOut,
+            "description": "Not finished within the wait: the job (as POST /v1/jobs answers "
+            "it), its URL in `Location`. It goes on; watch it or fetch its result later.",
+        },
+        **{
+            code: {"model": ErrorBody, "description": why}
+            for code, why in (
+                (404, "Unknown style."),
+                (413, "The image is too large."),
+                (415, "Not an image pixserve can read."),
+                (422, "A bad field or image, or the job failed on the image."),
+                (429, "Too many submissions from this address (rate_limited); see Retry-After."),
+                (500, "The job failed on our side (the job's error code)."),
+                (
+                    503,
+                    "The queue is full, intake is paused or over budget, or the service is "
+                    "unavailable; see Retry-After.",
+                ),
+            )
+        },
     },
 )
 async def translate(
-    file: UploadFile = File(...),
-    style: str = Form(...),
-    crop: str | None = Form(None),
+    request: Request,
+    file: UploadFile = File(..., description="The photo (JPEG, PNG, WebP, AVIF, GIF, BMP, TIFF)."),
+    style: str = Form(..., description="A style name from GET /v1/styles (fast or slow)."),
+    crop: str | None = Form(None, description="x,y,w,h in the upright image."),
+    email: str | None = Form(None, description="Also send the result (or the failure) here."),
+    webhook_url: str | None = Form(
+        None, description="POST signed job.running/succeeded/failed events here."
+    ),
+    lang: str | None = Form(None, description="Language of the e-mail: en or es."),
+    wait: float | None = Form(
+        None,
+        ge=0,
+        description="Seconds to wait for the image (at most, and by default, "
+        "PIXSERVE_TRANSLATE_WAIT_SECONDS); 0 answers 202 at once.",
+    ),
+    wait_query: float | None = Query(None, alias="wait", ge=0, description="As the form field."),
+    accept_language: str | None = Header(None, include_in_schema=False),
     ctx: AppContext = Depends(get_context),
 ) -> Response:
-    """Style one image right away and return it (no queue, no stored copy)."""
+    """Style one image in one call: the image if it is ready within the wait, else 202.
+
+    Any style works, slow ones too: the image is queued as a durable job (the same checks
+    and errors as ``POST /v1/jobs``), and a job that fails answers with its error code.
+    """
     data = await read_upload(file, ctx.settings.max_upload_bytes)
-    result = await run_in_threadpool(ctx.translate.translate, data, style, crop)
+    submission = Submission(
+        data=data,
+        style=style,
+        crop=crop,
+        email=email,
+        webhook_url=webhook_url,
+        lang=lang or request.cookies.get("lang"),
+        accept_language=accept_language,
+    )
+    view = await run_in_threadpool(ctx.translate.submit, submission)
+    deadline = time.monotonic() + ctx.translate.wait_seconds(
+        wait if wait is not None else wait_query
+    )
+    while True:
+        finished = await run_in_threadpool(ctx.translate.finished, view.id)
+        if finished is not None:
+            break
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return await _accepted(request, ctx, view.id, webhook_url)
+        await asyncio.sleep(min(POLL_SECONDS, left))
+        if await request.is_disconnected():
+            # The job goes on (it is durable); nobody is left to tell.
+            log.info("translate: client left while job %s ran", view.id)
+            return Response(status_code=204)
+    lang_out = language_of(request)
+    if finished.result is None:
+        body = JobOut.of(finished.view, lang_out)
+        code = body.error.code if body.error else "internal_error"
+        message = body.error.message if body.error else ""
+        return error_response(status_for_code(code), code, message)
+    result = finished.result
     return Response(
         result.data,
         media_type=result.content_type,
-        headers={"Content-Disposition": f'inline; filename="{style}.{result.extension}"'},
+        headers={
+            "Content-Disposition": f'inline; filename="{style}.{result.extension}"',
+            "X-Job-Id": view.id,  # to watch, or delete, the job it was
+        },
+    )
+
+
+async def _accepted(
+    request: Request, ctx: AppContext, job_id: str, webhook_url: str | None
+) -> JSONResponse:
+    view = await run_in_threadpool(ctx.jobs.status, job_id)
+    body = JobOut.of(view, language_of(request))
+    if webhook_url:
+        body.webhook_secret = ctx.jobs.webhook_secret(view)
+    return JSONResponse(
+        body.model_dump(mode="json"),
+        status_code=202,
+        headers={"Location": body.status_url},
     )
