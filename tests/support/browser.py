@@ -83,6 +83,17 @@ RECORD_FORMS = """
 """
 
 
+# Every Content-Security-Policy violation, told on the console in words a test can find
+# (Chromium says "Refused to …" itself too; this also names the directive and the URL).
+REPORT_CSP = """
+document.addEventListener("securitypolicyviolation", (e) => {
+  console.error(`Content Security Policy violation: ${e.violatedDirective} blocked ` +
+    `${e.blockedURI || "inline"} at ${e.sourceFile || location.href}:${e.lineNumber}`);
+});
+"""
+CSP_MARK = "Content Security Policy"
+
+
 class PageWatch:
     """A page plus every request it made and every error it reported."""
 
@@ -91,11 +102,15 @@ class PageWatch:
         self.requests: list[Any] = []
         self.console_errors: list[str] = []
         self.page_errors: list[str] = []
+        #: What the app's Content-Security-Policy refused; any one fails the test.
+        self.csp_violations: list[str] = []
         page.on("request", lambda r: self.requests.append(r))
         page.on("console", self._on_console)
         page.on("pageerror", lambda e: self.page_errors.append(str(e)))
 
     def _on_console(self, msg: Any) -> None:
+        if CSP_MARK in msg.text:
+            self.csp_violations.append(f"{msg.text} @ {msg.location}")
         if msg.type == "error":
             self.console_errors.append(f"{msg.text} @ {msg.location}")
 
@@ -128,8 +143,10 @@ class PageWatch:
         return forms
 
     def assert_clean(self, *, allow_console: tuple[str, ...] = ()) -> None:
-        """No request left the host, no uncaught error, no unexpected console error."""
+        """No request left the host, no uncaught error, no unexpected console error, and
+        nothing refused by the Content-Security-Policy."""
         assert self.foreign_requests() == []
+        assert self.csp_violations == []
         assert self.page_errors == []
         unexpected = [e for e in self.console_errors if not any(a in e for a in allow_console)]
         assert unexpected == []
@@ -164,8 +181,10 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture
 def open_page(browser: Any) -> Iterator[Callable[..., PageWatch]]:
-    """``open_page(**context_options)``: a watched page in a new context (phone: ``phone=True``)."""
-    contexts = []
+    """``open_page(**context_options)``: a watched page in a new context (phone: ``phone=True``).
+
+    After the test, any Content-Security-Policy violation on any of its pages fails it.
+    """
 
     def make(*, phone: bool = False, **options: Any) -> PageWatch:
         if phone:
@@ -180,14 +199,23 @@ def open_page(browser: Any) -> Iterator[Callable[..., PageWatch]]:
         options.setdefault("reduced_motion", "reduce")  # no smooth scrolling under the mouse
         context = browser.new_context(**options)
         context.add_init_script(RECORD_FORMS)
+        context.add_init_script(REPORT_CSP)
         contexts.append(context)
         page = context.new_page()
         page.set_default_timeout(20_000)
-        return PageWatch(page)
+        watch = PageWatch(page)
+        watches.append(watch)
+        return watch
 
+    contexts: list[Any] = []
+    watches: list[PageWatch] = []
     yield make
     for context in contexts:
         context.close()
+    # Every page of every test runs under the app's CSP: a refusal fails the test even
+    # where the test does not call assert_clean.
+    violations = [v for w in watches for v in w.csp_violations]
+    assert violations == [], "\n".join(violations)
 
 
 @pytest.fixture

@@ -1,0 +1,38 @@
+"""The Content-Security-Policy in a real browser: the app's pages run under it, and what
+it forbids (an inline script) is refused and reported — so the browser helper's check
+(tests/support/browser.py: any violation fails a test) can be trusted."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from pixserve.web.security import CONTENT_SECURITY_POLICY
+
+pytestmark = pytest.mark.e2e
+
+
+def test_an_inline_script_is_refused_and_reported(live_server: str, open_page) -> None:
+    w = open_page()
+    w.page.goto(live_server + "/privacy")
+    w.page.locator("h1").wait_for()
+    w.page.evaluate(
+        """() => {
+            const s = document.createElement('script');
+            s.textContent = 'window.__inlineRan = true';
+            document.head.appendChild(s);
+        }"""
+    )
+    w.page.wait_for_timeout(200)  # let the console event arrive
+    assert w.page.evaluate("() => window.__inlineRan === undefined")
+    assert any("script-src" in v for v in w.csp_violations), w.csp_violations
+    w.csp_violations.clear()  # seen and expected: the fixture's final check stays green
+
+
+def test_every_answer_carries_the_headers(live_server: str) -> None:
+    for path in ("/", "/docs", "/static/js/main.js", "/v1/styles", "/nowhere"):
+        r = httpx.get(live_server + path)
+        assert r.headers["content-security-policy"] == CONTENT_SECURITY_POLICY, path
+        assert r.headers["x-content-type-options"] == "nosniff", path
+        assert r.headers["x-frame-options"] == "DENY", path
+        assert "access-control-allow-origin" not in r.headers, path  # CORS closed by default
