@@ -22,12 +22,14 @@ from pixserve.pipeline.faces import make_detector
 from pixserve.pipeline.renderer import Renderer
 from pixserve.queue import migrate
 from pixserve.queue.factory import open_job_store
+from pixserve.queue.intake_sql import open_intake_store
 from pixserve.queue.outbox import Outbox
 from pixserve.queue.outbox_sql import open_outbox
 from pixserve.queue.store import JobStore
 from pixserve.services import FaceService, JobService, TranslateService
 from pixserve.services.aftercare import Aftercare
 from pixserve.services.delivery import DeliveryService
+from pixserve.services.intake import IntakeService
 from pixserve.services.links import ResultLinks
 from pixserve.services.reconcile import Reconciler
 from pixserve.services.retention import RetentionPolicy, RetentionService
@@ -58,9 +60,13 @@ class Runtime:
     retention: RetentionService
     aftercare: Aftercare
     reconciler: Reconciler
+    #: Pause, budget and queue per style (issue #14).
+    intake: IntakeService | None = None
 
     def close(self) -> None:
         """Release database connections."""
+        if self.intake is not None:
+            self.intake.store.close()
         self.outbox.close()
         self.jobs.close()
 
@@ -121,6 +127,7 @@ def build_runtime(settings: Settings, *, warm: bool = True, workers: int | None 
         ),
     )
     retention = RetentionService(jobs, blobs, outbox, settings)
+    intake = IntakeService(open_intake_store(url), jobs, settings)  # issue #14
     service = JobService(
         jobs,
         blobs,
@@ -130,6 +137,8 @@ def build_runtime(settings: Settings, *, warm: bool = True, workers: int | None 
         outbox=outbox,
         email_enabled=mailer is not None,
         webhook_secret=None if settings.webhook_secret else deliveries.webhook_secret,
+        eta_cache_seconds=settings.eta_cache_seconds,  # status for crowds (issue #14)
+        intake=intake,
     )
     return Runtime(
         settings=settings,
@@ -138,7 +147,7 @@ def build_runtime(settings: Settings, *, warm: bool = True, workers: int | None 
         catalog=catalog,
         renderer=renderer,
         service=service,
-        translate=TranslateService(catalog, renderer, settings),
+        translate=TranslateService(service, settings),
         # The face step's detector (yuface if installed, else Haar), built on first use.
         faces=FaceService(make_detector, settings),
         outbox=outbox,
@@ -146,6 +155,7 @@ def build_runtime(settings: Settings, *, warm: bool = True, workers: int | None 
         retention=retention,
         aftercare=Aftercare(jobs, deliveries=deliveries, retention=retention),
         reconciler=Reconciler(jobs, blobs),
+        intake=intake,
     )
 
 
@@ -208,5 +218,6 @@ def build_app(runtime: Runtime, *, workers: int | None = None) -> FastAPI:
         engines=runtime.renderer.engines_by_style,
         output_size=runtime.renderer.output_size,
         faces=runtime.faces,
+        intake=runtime.intake,
     )
     return create_app(ctx)

@@ -43,7 +43,14 @@ class ServerProcess:
         return self.data_dir / f"server-{self.port}.log"
 
     def start(self, timeout: float = 60.0) -> ServerProcess:
-        env = {**os.environ, "PIXSERVE_DATA_DIR": str(self.data_dir), **self.env}
+        # Tests submit many jobs from one address: no per-client rate limit unless a test
+        # sets one (tests/e2e/test_limits.py).
+        env = {
+            **os.environ,
+            "PIXSERVE_DATA_DIR": str(self.data_dir),
+            "PIXSERVE_RATE_LIMIT": "",
+            **self.env,
+        }
         self.data_dir.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("ab")
         args = ["serve", "--port", str(self.port), "--workers", str(self.workers)]

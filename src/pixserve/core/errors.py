@@ -32,8 +32,14 @@ language the reader gets the default message of the error's class instead.
     │   ├── LinkRequired               link_required       403
     │   ├── LinkExpired                link_expired        410
     │   └── ResultExpired              result_expired      410
-    ├── QueueFull                      queue_full          503
     ├── Unavailable                    unavailable         503
+    ├── IntakeClosed                   intake_closed       503
+    │   ├── RateLimited                rate_limited        429
+    │   ├── IntakePaused               paused              503
+    │   ├── BudgetExhausted            budget_exhausted    503
+    │   └── QueueFull                  queue_full          503
+    │       └── StyleQueueFull         queue_full          503
+    ├── AdminUnauthorized              unauthorized        401
     ├── IllegalTransition              illegal_transition  409
     ├── BundleError                    invalid_bundle      500
     ├── ModelError                     model_error         500
@@ -224,18 +230,62 @@ class ResultExpired(LinkError):
     http_status = 410
 
 
-class QueueFull(PixserveError):
-    """The queue is full; please try again in a few minutes."""
-
-    code = "queue_full"
-    http_status = 503
-
-
 class Unavailable(PixserveError):
     """The service is temporarily unavailable; please try again shortly."""
 
     code = "unavailable"
     http_status = 503
+
+
+class IntakeClosed(PixserveError):
+    """New images are not being accepted right now; please come back later.
+
+    Raised before a job is made (rate limit, pause, budget, a full style queue);
+    ``retry_after`` is the seconds a client should wait (the ``Retry-After`` header).
+    """
+
+    code = "intake_closed"
+    http_status = 503
+
+    def __init__(self, message: str | None = None, *, retry_after: int = 60, **values: Any) -> None:
+        super().__init__(message, **values)
+        self.retry_after = max(1, int(retry_after))
+
+
+class RateLimited(IntakeClosed):
+    """Too many images from your address; please wait a little and try again."""
+
+    code = "rate_limited"
+    http_status = 429
+
+
+class IntakePaused(IntakeClosed):
+    """We are resting for a while and not taking new images; please come back later."""
+
+    code = "paused"
+
+
+class BudgetExhausted(IntakeClosed):
+    """We have made all the images we can for now; please come back later."""
+
+    code = "budget_exhausted"
+
+
+class QueueFull(IntakeClosed):
+    """The queue is full; please try again in a few minutes."""
+
+    code = "queue_full"
+
+
+class StyleQueueFull(QueueFull):
+    """The queue for this style is full; please try again in a few minutes."""
+
+
+class AdminUnauthorized(PixserveError):
+    """The operator token is missing or wrong."""
+
+    code = "unauthorized"
+    http_status = 401
 
 
 class IllegalTransition(PixserveError):

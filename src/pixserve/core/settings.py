@@ -53,14 +53,24 @@ class Settings(BaseSettings):
     public_url: str | None = Field(
         default=None, description="Base URL people reach the service at (for links)."
     )
+    # Issue #14, security: cross-origin reads of the API (web/security.py).
+    cors_origins: str = Field(
+        default="",
+        description="Comma-separated origins (https://app.example) whose pages may call the "
+        "API from a browser; '*' for any; empty: none (no CORS headers at all).",
+    )
 
     max_upload_bytes: int = Field(default=25 * 1024 * 1024, gt=0)
     max_pixels: int = Field(
         default=50_000_000, gt=0, description="Refuse decoded images above this many pixels."
     )
     max_queue: int = Field(default=10_000, gt=0, description="Queued jobs before queue_full.")
-    translate_max_pixels: int = Field(
-        default=4_000_000, gt=0, description="Largest image POST /v1/translate runs inline."
+    # One call, durable underneath (POST /v1/translate queues a job and waits for it).
+    translate_wait_seconds: float = Field(
+        default=30.0,
+        ge=0,
+        description="How long POST /v1/translate waits for its job before answering 202 "
+        "with the job (the default and the most a caller's ?wait= may ask).",
     )
 
     vgg_path: Path | None = Field(
@@ -99,6 +109,19 @@ class Settings(BaseSettings):
     max_attempts: int = Field(default=3, ge=1)
     poll_interval: float = Field(default=0.5, gt=0, description="Idle worker poll period.")
     workers: int = Field(default=1, ge=0, description="In-process workers for `serve`.")
+    # -- status for crowds (issue #14): cached ETA inputs, one event hub per web process --
+    eta_cache_seconds: float = Field(
+        default=1.0,
+        ge=0,
+        description="How long a web process keeps the ETA's inputs (run times, running jobs, "
+        "active workers) before reading them again; 0 reads them for every status call.",
+    )
+    event_poll_seconds: float = Field(
+        default=0.5,
+        gt=0,
+        description="How often a web process's event hub reads the jobs its server-sent "
+        "events watchers follow (one query for all of them).",
+    )
     auto_migrate: bool = Field(
         default=True, description="Upgrade the database schema when the service starts."
     )
@@ -143,6 +166,31 @@ class Settings(BaseSettings):
     )
     cleanup_interval_seconds: float = Field(
         default=60.0, gt=0, description="How often workers run the retention cleanup."
+    )
+    # Issue #14, intake: limits, budget, pause and the operator endpoints.
+    rate_limit: str = Field(
+        default="30/minute;500/day",
+        description="Submissions per client IP, e.g. '30/minute;500/day'; empty: no limit.",
+    )
+    rate_limit_storage: str = Field(
+        default="memory://",
+        description="Where the rate limit counts live: memory:// or a redis:// URL (many nodes).",
+    )
+    trusted_proxies: str = Field(
+        default="",
+        description="Comma-separated proxy IPs/networks whose X-Forwarded-For is believed.",
+    )
+    max_queue_per_style: int = Field(
+        default=0, ge=0, description="Queued jobs of one style before queue_full; 0: no limit."
+    )
+    budget_per_hour: int = Field(
+        default=0, ge=0, description="Jobs accepted per clock hour (UTC); 0: no budget."
+    )
+    budget_per_day: int = Field(
+        default=0, ge=0, description="Jobs accepted per day (UTC); 0: no budget."
+    )
+    admin_token: str | None = Field(
+        default=None, description="Bearer token of /admin and /v1/admin; unset: disabled."
     )
 
     @property

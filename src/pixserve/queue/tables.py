@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Column,
     Float,
     Index,
@@ -115,4 +116,23 @@ style_stats = Table(
     Column("runs", Integer(), nullable=False),
     Column("mean_seconds", Float(), nullable=False),
     Column("updated_at", UtcDateTime(), nullable=False),
+)
+
+#: The operator's intake switch, one row (id 1) that every node reads (migration 0006).
+intake_switch = Table(
+    "intake_switch",
+    metadata,
+    Column("id", Integer(), primary_key=True),
+    Column("paused", Boolean(), nullable=False),
+    Column("note", Text(), nullable=True),
+    Column("updated_at", UtcDateTime(), nullable=False),
+)
+
+#: Jobs accepted per UTC hour (hours since the epoch), for the budget guard and the operator
+#: stats; kept apart from ``jobs`` so that deleting jobs does not give budget back (0006).
+intake_counts = Table(
+    "intake_counts",
+    metadata,
+    Column("hour", Integer(), primary_key=True, autoincrement=False),
+    Column("jobs", Integer(), nullable=False),
 )

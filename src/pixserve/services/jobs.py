@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 
 from pixserve.core.errors import (
@@ -27,8 +28,10 @@ from pixserve.queue.outbox import Outbox
 from pixserve.queue.store import JobStore
 from pixserve.services import keys
 from pixserve.services.eta import estimate_eta
+from pixserve.services.intake import IntakeService
 from pixserve.services.links import ResultLinks
 from pixserve.services.ports import StyleCatalog
+from pixserve.services.ttl_cache import TtlCache
 from pixserve.services.uploads import decode_upload
 from pixserve.services.views import DeliveryInfo, JobView
 from pixserve.storage.base import BlobStore
@@ -70,6 +73,11 @@ class JobService:
     ``email_enabled`` says whether an SMTP server is configured; ``resolver`` resolves
     webhook hosts (tests pass a fake one); ``clock`` is the time ETAs count from (the job
     store's, in tests).
+
+    ``eta_cache_seconds``: how long the node keeps the ETA's inputs (per-style run times,
+    running jobs, active workers) before reading them again, so that a crowd polling its
+    jobs costs one read of each per interval, not one per request (0: read every time);
+    ``monotonic`` is that cache's clock.
     """
 
     def __init__(
@@ -85,7 +93,11 @@ class JobService:
         resolver: Resolver = system_resolver,
         webhook_secret: Callable[[str], str] | None = None,
         clock: Clock = utc_now,
+        eta_cache_seconds: float = 0.0,
+        monotonic: Callable[[], float] = time.monotonic,
+        intake: IntakeService | None = None,
     ) -> None:
+        self.intake = intake  # pause, budget, queue per style (issue #14)
         self.jobs = jobs
         self.blobs = blobs
         self.catalog = catalog
@@ -96,6 +108,10 @@ class JobService:
         self.resolver = resolver
         self._webhook_secret = webhook_secret
         self._clock = clock
+        # The ETA's inputs, each kept for ``eta_cache_seconds`` (see TtlCache).
+        self._running: TtlCache[list[Job]] = TtlCache(eta_cache_seconds, clock=monotonic)
+        self._means: TtlCache[dict[str, float]] = TtlCache(eta_cache_seconds, clock=monotonic)
+        self._workers: TtlCache[int] = TtlCache(eta_cache_seconds, clock=monotonic)
 
     def validate_image(self, data: bytes) -> DecodedImage:
         """Decode ``data`` with the service's limits, or raise the matching ``ImageError``."""
@@ -120,6 +136,8 @@ class JobService:
             check_crop(crop, decoded.size)
         if self.jobs.queued_count() >= self.settings.max_queue:
             raise QueueFull()
+        if self.intake is not None:
+            self.intake.admit(submission.style)
 
         job_id = new_job_id()
         key = keys.input_key(job_id, decoded.format.extension)
@@ -168,12 +186,34 @@ class JobService:
         """The job as its submitter sees it, with queue position and ETA."""
         return self.view(self.get(job_id))
 
+    def views(self, job_ids: Collection[str]) -> dict[str, JobView]:
+        """The views of the jobs among ``job_ids`` that exist, by id, in two reads of the
+        job store (the jobs, and the queue ahead of the queued ones) plus the cached ETA
+        inputs: what a node's event hub asks once per tick for all its watchers."""
+        found = self.jobs.get_many(job_ids)
+        queued = [i for i, job in found.items() if job.status is JobStatus.QUEUED]
+        ahead = self.jobs.queued_ahead_many(queued) if queued else {}
+        views: dict[str, JobView] = {}
+        for job_id, job in found.items():
+            if job.status is JobStatus.QUEUED and job_id not in ahead:
+                views[job_id] = self.view(job)  # claimed between the two reads: rare
+            else:
+                views[job_id] = self._view(job, ahead.get(job_id))
+        return views
+
     def view(self, job: Job) -> JobView:
         """Add position and ETA to ``job`` (see :mod:`pixserve.services.eta`)."""
         ahead = self.jobs.queued_ahead(job.id) if job.status is JobStatus.QUEUED else None
         if ahead is None and job.status is JobStatus.QUEUED:
             # A worker took it between the caller's read and ours: show it as it is now.
             job = self.jobs.get(job.id) or job
+        return self._view(job, ahead)
+
+    def _mean_seconds(self) -> dict[str, float]:
+        return {s: stats.mean_seconds for s, stats in self.jobs.run_stats().items()}
+
+    def _view(self, job: Job, ahead: Mapping[str, int] | None) -> JobView:
+        """``job``'s view, ``ahead`` being the queue ahead of it (None unless queued)."""
         position = None if ahead is None else sum(ahead.values())
         eta = None
         if not job.status.is_terminal:
@@ -181,9 +221,9 @@ class JobService:
             eta = estimate_eta(
                 job,
                 ahead=ahead or {},
-                running=self.jobs.running() if queued else (),
-                means={s: stats.mean_seconds for s, stats in self.jobs.run_stats().items()},
-                workers=self.jobs.active_workers() if queued else 1,
+                running=self._running.get("all", self.jobs.running) if queued else (),
+                means=self._means.get("all", self._mean_seconds),
+                workers=self._workers.get("all", self.jobs.active_workers) if queued else 1,
                 now=read_clock(self._clock),
             )
         link = None

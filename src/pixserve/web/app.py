@@ -12,9 +12,12 @@ from fastapi.staticfiles import StaticFiles
 from starlette.responses import Response
 
 import pixserve
+from pixserve.web.body_limit import BodyLimit
 from pixserve.web.context import AppContext
 from pixserve.web.errors import install_error_handlers
-from pixserve.web.routes import docs, faces, health, jobs, privacy, styles, translate, ui
+from pixserve.web.openapi import install_openapi
+from pixserve.web.routes import admin, docs, faces, health, jobs, privacy, styles, translate, ui
+from pixserve.web.security import cors_origins, install_security
 
 log = logging.getLogger(__name__)
 
@@ -44,9 +47,16 @@ def create_app(ctx: AppContext) -> FastAPI:
     )
     app.state.ctx = ctx
     install_error_handlers(app)
+    install_openapi(app)  # forms say what they require
     for module in (styles, jobs, faces, translate, health, privacy, ui, docs):
         app.include_router(module.router)
     app.mount("/static", _Revalidated(directory=ui.STATIC_DIR), name="static")
+    # Issue #14, intake: uploads cut off while they stream; the operator's endpoints.
+    app.add_middleware(BodyLimit, settings=ctx.settings)
+    app.include_router(admin.router)
+    # Issue #14, security: CSP, nosniff, no framing, CORS. Added last, so outermost: every
+    # answer carries the headers, those other middleware write themselves (413s) too.
+    install_security(app, cors_origins(ctx.settings.cors_origins))
     if not (ui.STATIC_DIR / "vendor").is_dir():
         log.warning("%s/vendor is missing: the page and /docs need `make vendor`", ui.STATIC_DIR)
     return app

@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match, Mount
 
 from pixserve.core.errors import LinkError, NotFound, PixserveError
 from pixserve.core.i18n import N_, gettext
@@ -27,14 +28,37 @@ _HTTP_ERRORS = {
 }
 
 
-def error_response(status: int, code: str, message: str) -> JSONResponse:
+def error_response(
+    status: int, code: str, message: str, *, retry_after: int | None = None
+) -> JSONResponse:
     """The one shape every error takes."""
-    headers = {"Retry-After": "5"} if status == 503 else None
+    if retry_after is None and status == 503:
+        retry_after = 5
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
     return JSONResponse(
         {"error": {"code": code, "message": message}},
         status_code=status,
         headers=headers,
     )
+
+
+#: The methods a 405's ``Allow`` may list.
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """The methods some route of the app answers at the request's path.
+
+    Each route (FastAPI's included routers too) is asked whether it fully matches the path
+    with each method; mounts (the static files) are left out, as they match any method.
+    """
+    allowed = []
+    routes = [r for r in request.app.router.routes if not isinstance(r, Mount)]
+    for method in _METHODS:
+        scope = {**request.scope, "method": method}
+        if any(route.matches(scope)[0] == Match.FULL for route in routes):
+            allowed.append(method)
+    return allowed
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -44,7 +68,15 @@ def install_error_handlers(app: FastAPI) -> None:
     async def pixserve_error(request: Request, exc: PixserveError) -> JSONResponse:
         if exc.http_status >= 500:
             log.warning("%s %s: %s (%s)", request.method, request.url.path, exc.message, exc.code)
-        return error_response(exc.http_status, exc.code, exc.message_in(language_of(request)))
+        response = error_response(
+            exc.http_status,
+            exc.code,
+            exc.message_in(language_of(request)),
+            retry_after=getattr(exc, "retry_after", None),  # IntakeClosed: 429 and 503s
+        )
+        if exc.http_status == 401:  # the operator endpoints take a bearer token
+            response.headers["WWW-Authenticate"] = "Bearer"
+        return response
 
     @app.exception_handler(LinkError)
     async def link_error(request: Request, exc: LinkError) -> Response:
@@ -72,7 +104,16 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code, message = _HTTP_ERRORS.get(exc.status_code, ("http_error", str(exc.detail)))
-        return error_response(exc.status_code, code, gettext(language_of(request), message))
+        response = error_response(exc.status_code, code, gettext(language_of(request), message))
+        for name, value in (exc.headers or {}).items():
+            response.headers.setdefault(name, value)
+        if exc.status_code == 405:
+            # RFC 9110: a 405 lists what the resource allows — every route of this path,
+            # not only the first one the router tried (GET and DELETE are two routes); the
+            # static files (a mount, not routes) answer GET and HEAD.
+            allow = allowed_methods(request) or ["GET", "HEAD"]
+            response.headers["Allow"] = ", ".join(allow)
+        return response
 
     @app.exception_handler(Exception)
     async def crash(request: Request, exc: Exception) -> JSONResponse:

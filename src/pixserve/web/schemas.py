@@ -202,7 +202,23 @@ class RetentionOut(BaseModel):
     link_ttl_hours: float = Field(description="Signed links stop working after this long.")
 
 
+class IntakeOut(BaseModel):
+    """Whether new images are taken now; the page rests while not."""
+
+    open: bool = True
+    reason: Literal["paused", "budget_exhausted"] | None = Field(
+        None, description="Why intake is closed: the operator paused it, or the budget is spent."
+    )
+    retry_after_seconds: int | None = Field(
+        None, description="When a spent budget frees again; null when unknown (paused)."
+    )
+
+
 class ConfigOut(BaseModel):
     email: bool = Field(description="Whether POST /v1/jobs accepts an e-mail address.")
     languages: list[str]
     retention: RetentionOut
+    intake: IntakeOut = Field(
+        default_factory=lambda: IntakeOut(open=True, reason=None, retry_after_seconds=None),
+        description="Whether new images are taken now (the page rests while not).",
+    )

@@ -1,9 +1,11 @@
 import json
+import threading
+import time
 
 import pytest
 from fastapi.testclient import TestClient
 
-from pixserve.core.errors import Unavailable
+from pixserve.core.errors import NoFaceFound, Unavailable
 from pixserve.web import AppContext, create_app
 from pixserve.worker import Worker
 from tests.support.images import truncated_jpeg
@@ -115,15 +117,78 @@ def test_delete(client, small_jpeg):
     assert_error(client.get(f"/v1/jobs/{job_id}"), 404, "job_not_found")
 
 
-def test_translate(client, small_jpeg):
+class WorkerThread:
+    """A worker running in a thread beside the app, started and stopped by its lifespan."""
+
+    def __init__(self, worker):
+        self.worker = worker
+        self.thread = threading.Thread(target=worker.run, daemon=True)
+
+    def start(self):
+        self.thread.start()
+
+    def stop(self):
+        self.worker.stop.set()
+        self.thread.join(5)
+
+
+def translate(client, data, style="invert", **fields):
+    return client.post(
+        "/v1/translate",
+        files={"file": ("x.jpg", data, "image/jpeg")},
+        data={"style": style, **fields},
+    )
+
+
+def test_translate_returns_the_image_of_its_job(ctx, worker, small_jpeg):
+    ctx.background = [WorkerThread(worker)]
+    with TestClient(create_app(ctx)) as client:
+        response = translate(client, small_jpeg, crop="10,5,20,30")
+        assert response.status_code == 200, response.text
+        assert response.headers["content-type"] == "image/jpeg"
+        job = client.get(f"/v1/jobs/{response.headers['x-job-id']}").json()
+        assert job["status"] == "succeeded"
+        assert (job["result_width"], job["result_height"]) == (20, 30)
+
+
+def test_translate_answers_202_with_the_job_when_the_wait_ends(client, worker, small_jpeg):
+    response = translate(client, small_jpeg, style="slow", wait="0.3")
+    assert response.status_code == 202, response.text
+    body = response.json()
+    assert body["status"] == "queued" and body["style"] == "slow"
+    assert response.headers["location"] == f"/v1/jobs/{body['id']}"
+    assert worker.run_once()  # the job goes on after the call gave up waiting
+    assert client.get(response.headers["location"]).json()["status"] == "succeeded"
+
+
+def test_translate_wait_in_the_query_and_capped(client, translator, small_jpeg):
+    translator.settings = translator.settings.model_copy(update={"translate_wait_seconds": 0.1})
+    started = time.monotonic()
     response = client.post(
-        "/v1/translate", files={"file": ("x.jpg", small_jpeg)}, data={"style": "invert"}
+        "/v1/translate?wait=60",
+        files={"file": ("x.jpg", small_jpeg, "image/jpeg")},
+        data={"style": "invert"},
     )
-    assert response.status_code == 200 and response.headers["content-type"] == "image/jpeg"
-    slow = client.post(
-        "/v1/translate", files={"file": ("x.jpg", small_jpeg)}, data={"style": "slow"}
-    )
-    assert_error(slow, 422, "invalid_request")
+    assert response.status_code == 202, response.text
+    assert time.monotonic() - started < 5
+
+
+def test_translate_refuses_what_submit_refuses(client, small_jpeg):
+    assert_error(translate(client, small_jpeg, style="nope"), 404, "unknown_style")
+    assert_error(translate(client, b"not an image"), 415, "unsupported_image")
+    assert_error(translate(client, small_jpeg, wait="-1"), 422, "invalid_request")
+
+
+def test_translate_of_a_job_that_fails_gives_its_error(ctx, worker, renderer, small_jpeg):
+    renderer.fail_with = NoFaceFound()
+    ctx.background = [WorkerThread(worker)]
+    with TestClient(create_app(ctx)) as client:
+        assert_error(translate(client, small_jpeg), 422, "no_face_found")
+
+
+def test_translate_is_in_the_schema_with_its_answers(client):
+    operation = client.get("/openapi.json").json()["paths"]["/v1/translate"]["post"]
+    assert {"200", "202", "404", "413", "415", "422", "500", "503"} <= set(operation["responses"])
 
 
 def test_crash_is_a_json_500_without_details(client, ctx, monkeypatch, small_jpeg):

@@ -11,11 +11,13 @@ from fastapi.responses import RedirectResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from pixserve.core.errors import PixserveError
-from pixserve.services import Result, Submission
+from pixserve.services import JobView, Result, Submission
 from pixserve.web.context import AppContext, get_context
+from pixserve.web.limits import SUBMISSION_LIMITS
 from pixserve.web.pages import language_of
 from pixserve.web.routes.uploads import read_upload
 from pixserve.web.schemas import DeletedOut, ErrorBody, JobOut
+from pixserve.web.watch import hub_of
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 
@@ -26,8 +28,20 @@ _ERRORS: dict[int | str, dict[str, object]] = {
     code: {"model": ErrorBody} for code in (404, 409, 413, 415, 422, 503)
 }
 
+#: A result's link: signed where the style makes a preview, and only as long as it is kept.
+_LINK_ERRORS: dict[int | str, dict[str, object]] = {
+    403: {"model": ErrorBody, "description": "`link_required` or `link_invalid`."},
+    410: {"model": ErrorBody, "description": "`link_expired` or `result_expired`."},
+}
 
-@router.post("", status_code=202, response_model=JobOut, responses=_ERRORS)
+
+@router.post(
+    "",
+    status_code=202,
+    response_model=JobOut,
+    responses={**_ERRORS, 429: {"model": ErrorBody}},
+    dependencies=SUBMISSION_LIMITS,  # rate limit, pause, budget (web/limits.py)
+)
 async def submit_job(
     request: Request,
     response: Response,
@@ -71,33 +85,51 @@ def get_job(job_id: str, request: Request, ctx: AppContext = Depends(get_context
 async def job_events(
     job_id: str, request: Request, ctx: AppContext = Depends(get_context)
 ) -> StreamingResponse:
-    """The job's status as server-sent events (``event: status``), until it is finished."""
+    """The job's status as server-sent events (``event: status``), until it is finished.
+
+    The updates come from this process's :class:`~pixserve.web.watch.WatchHub`, which reads
+    every watched job in one query per tick.
+    """
     first = await run_in_threadpool(ctx.jobs.status, job_id)  # 404 before the stream starts
     lang = language_of(request)
+    hub = hub_of(request.app, ctx.jobs.views, interval=ctx.settings.event_poll_seconds)
 
     async def stream() -> AsyncIterator[str]:
-        view = first
+        loop = asyncio.get_running_loop()
+        update: JobView | PixserveError = first
+        watcher = None if first.status.is_terminal else hub.subscribe(job_id)
         last = ""
-        idle = 0.0
-        while True:
-            payload = JobOut.of(view, lang).model_dump_json()
-            if payload != last:
-                yield f"event: status\ndata: {payload}\n\n"
-                last, idle = payload, 0.0
-            if view.status.is_terminal:
-                return
-            await asyncio.sleep(EVENT_POLL_SECONDS)
-            idle += EVENT_POLL_SECONDS
-            if idle >= KEEPALIVE_SECONDS:
-                yield ": keep-alive\n\n"
-                idle = 0.0
-            if await request.is_disconnected():
-                return
-            try:
-                view = await run_in_threadpool(ctx.jobs.status, job_id)
-            except PixserveError as exc:
-                yield f"event: error\ndata: {json.dumps({'error': exc.to_dict(lang)})}\n\n"
-                return
+        sent = checked = loop.time()
+        try:
+            while True:
+                if isinstance(update, PixserveError):
+                    yield f"event: error\ndata: {json.dumps({'error': update.to_dict(lang)})}\n\n"
+                    return
+                payload = JobOut.of(update, lang).model_dump_json()
+                if payload != last:
+                    yield f"event: status\ndata: {payload}\n\n"
+                    last, sent = payload, loop.time()
+                if watcher is None or update.status.is_terminal:
+                    return
+                while True:  # until the hub has an update; meanwhile keep the line alive
+                    try:
+                        update = await asyncio.wait_for(watcher.queue.get(), EVENT_POLL_SECONDS)
+                        got = True
+                    except TimeoutError:
+                        got = False
+                    now = loop.time()
+                    if now - sent >= KEEPALIVE_SECONDS:
+                        yield ": keep-alive\n\n"
+                        sent = now
+                    if now - checked >= EVENT_POLL_SECONDS:
+                        checked = now
+                        if await request.is_disconnected():
+                            return
+                    if got:
+                        break
+        finally:
+            if watcher is not None:
+                hub.unsubscribe(watcher)
 
     return StreamingResponse(
         stream(),
@@ -108,7 +140,11 @@ async def job_events(
 
 @router.get(
     "/{job_id}/result",
-    responses={200: {"content": {"image/jpeg": {}, "image/png": {}, "image/webp": {}}}, **_ERRORS},
+    responses={
+        200: {"content": {"image/jpeg": {}, "image/png": {}, "image/webp": {}}},
+        **_ERRORS,
+        **_LINK_ERRORS,
+    },
     response_class=Response,
 )
 def get_result(
@@ -129,7 +165,7 @@ def get_result(
 
 @router.get(
     "/{job_id}/preview",
-    responses={200: {"content": {"image/jpeg": {}}}, **_ERRORS},
+    responses={200: {"content": {"image/jpeg": {}}}, **_ERRORS, **_LINK_ERRORS},
     response_class=Response,
 )
 def get_preview(

@@ -8,7 +8,7 @@ from fastapi.responses import HTMLResponse
 from pixserve.core.i18n import LANGUAGES, catalog, ngettext
 from pixserve.web.context import AppContext, get_context
 from pixserve.web.pages import language_of, render, translator
-from pixserve.web.schemas import ConfigOut, RetentionOut
+from pixserve.web.schemas import ConfigOut, IntakeOut, RetentionOut
 
 router = APIRouter()
 
@@ -27,9 +27,19 @@ def duration(lang: str, hours: float) -> str:
 
 @router.get("/v1/config", response_model=ConfigOut, tags=["config"])
 def config(ctx: AppContext = Depends(get_context)) -> ConfigOut:
-    """What the upload page needs to know: e-mail on or off, and how long things are kept."""
+    """What the upload page needs to know: e-mail on or off, how long things are kept, and
+    whether new images are taken now (``intake``)."""
     policy = ctx.policy()
+    intake = IntakeOut(open=True, reason=None, retry_after_seconds=None)
+    if ctx.intake is not None:
+        state = ctx.intake.state()
+        intake = IntakeOut(
+            open=state.open,
+            reason=state.reason,
+            retry_after_seconds=state.retry_after_seconds,
+        )
     return ConfigOut(
+        intake=intake,
         email=ctx.email_enabled,
         languages=list(LANGUAGES),
         retention=RetentionOut(

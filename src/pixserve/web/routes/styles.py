@@ -16,14 +16,36 @@ router = APIRouter(prefix="/v1/styles", tags=["styles"])
 MAX_SIDE = 100_000
 
 
-@router.get("", response_model=CatalogOut, responses={422: {"model": ErrorBody}})
+#: ``?width=&height=`` as the one thing they are: a size, both or neither. OpenAPI says so
+#: with an object parameter exploded into the query (the same URL as two parameters).
+_SIZE_PARAMETER = {
+    "name": "size",
+    "in": "query",
+    "required": False,
+    "style": "form",
+    "explode": True,
+    "description": "`width` and `height` of the picture to be styled (after the crop), both "
+    "or neither; with them, each style's `output_size`.",
+    "schema": {
+        "type": "object",
+        "properties": {
+            side: {"type": "integer", "minimum": 1, "maximum": MAX_SIDE}
+            for side in ("width", "height")
+        },
+        "required": ["width", "height"],
+    },
+}
+
+
+@router.get(
+    "",
+    response_model=CatalogOut,
+    responses={422: {"model": ErrorBody}},
+    openapi_extra={"parameters": [_SIZE_PARAMETER]},
+)
 def list_styles(
-    width: int | None = Query(
-        None, ge=1, le=MAX_SIDE, description="Width of the picture to be styled (after the crop)."
-    ),
-    height: int | None = Query(
-        None, ge=1, le=MAX_SIDE, description="Its height; with width, each style's output_size."
-    ),
+    width: int | None = Query(None, ge=1, le=MAX_SIDE, include_in_schema=False),
+    height: int | None = Query(None, ge=1, le=MAX_SIDE, include_in_schema=False),
     ctx: AppContext = Depends(get_context),
 ) -> CatalogOut:
     """Every style this service offers, with its limits and thumbnail URL; with ``width``
@@ -51,12 +73,18 @@ def list_styles(
     limits = {
         "max_upload_bytes": ctx.settings.max_upload_bytes,
         "max_pixels": ctx.settings.max_pixels,
-        "translate_max_pixels": ctx.settings.translate_max_pixels,
     }
     return CatalogOut(styles=styles, limits=limits)
 
 
-@router.get("/{name}/thumbnail", response_class=FileResponse)
+@router.get(
+    "/{name}/thumbnail",
+    response_class=FileResponse,
+    responses={
+        200: {"content": {"image/jpeg": {}, "image/png": {}, "image/webp": {}}},
+        404: {"model": ErrorBody, "description": "`unknown_style`, or no thumbnail."},
+    },
+)
 def thumbnail(name: str, ctx: AppContext = Depends(get_context)) -> FileResponse:
     """A small sample of what the style does."""
     style = ctx.catalog.get(name)

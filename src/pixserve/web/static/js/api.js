@@ -16,7 +16,7 @@ function codeForStatus(status) {
   if (status === 413) return "image_too_large";
   if (status === 415) return "unsupported_image";
   if (status === 404) return "not_found";
-  if (status === 429) return "queue_full";
+  if (status === 429) return "rate_limited";
   if (status === 502 || status === 503 || status === 504) return "unavailable";
   if (status >= 400 && status < 500) return "invalid_request";
   return "internal_error";

@@ -6,6 +6,7 @@ import { byId, scrollBehavior } from "./dom.js";
 import { errorText } from "./errors.js";
 import { formatBytes, lang, switchLanguage, t } from "./i18n.js";
 import * as progress from "./progress.js";
+import { rest, RESTING_CODES } from "./resting.js";
 import * as result from "./result.js";
 import { SketchPad } from "./sketch.js";
 import { cropAspect, isSketchStyle, maxSide, StylePicker } from "./styles.js";
@@ -251,6 +252,10 @@ async function submit(upload, style) {
   } catch (err) {
     setBusy(false);
     hideJobPanel();
+    if (RESTING_CODES.has(err.code)) {
+      rest(err.code);
+      return;
+    }
     el.submit.focus({ preventScroll: true });
     showError(err.code, err.serverMessage, err.code === "invalid_email" ? "form" : null);
     return;
@@ -454,6 +459,7 @@ async function loadConfig() {
     return; // the page works without it: no e-mail field, the general retention note
   }
   el.emailStep.hidden = !config.email;
+  if (config.intake && !config.intake.open) rest(config.intake.reason, config.intake.retry_after_seconds);
   const r = config.retention || {};
   if (typeof r.result_ttl_hours === "number") {
     const time = duration(r.result_ttl_hours);
