@@ -32,6 +32,7 @@ language the reader gets the default message of the error's class instead.
     │   ├── LinkRequired               link_required       403
     │   ├── LinkExpired                link_expired        410
     │   └── ResultExpired              result_expired      410
+    ├── BotCheckFailed                 bot_check_failed    403
     ├── Unavailable                    unavailable         503
     ├── IntakeClosed                   intake_closed       503
     │   ├── RateLimited                rate_limited        429
@@ -228,6 +229,16 @@ class ResultExpired(LinkError):
 
     code = "result_expired"
     http_status = 410
+
+
+class BotCheckFailed(PixserveError):
+    """We could not confirm that a person sent this; please complete the check and try again.
+
+    The bot protection's challenge (web/bots.py) was missing, wrong, expired or used twice.
+    """
+
+    code = "bot_check_failed"
+    http_status = 403
 
 
 class Unavailable(PixserveError):

@@ -214,6 +214,13 @@ class IntakeOut(BaseModel):
     )
 
 
+class BotOut(BaseModel):
+    """The bot check the page must pass before submitting (issue #14)."""
+
+    provider: Literal["turnstile"] = Field(description="Whose widget to show.")
+    site_key: str = Field(description="The widget's public site key.")
+
+
 class ConfigOut(BaseModel):
     email: bool = Field(description="Whether POST /v1/jobs accepts an e-mail address.")
     languages: list[str]
@@ -221,4 +228,9 @@ class ConfigOut(BaseModel):
     intake: IntakeOut = Field(
         default_factory=lambda: IntakeOut(open=True, reason=None, retry_after_seconds=None),
         description="Whether new images are taken now (the page rests while not).",
+    )
+    bot: BotOut | None = Field(
+        None,
+        description="The bot check submissions need (its token in `cf-turnstile-response`); "
+        "null when bot protection is off.",
     )

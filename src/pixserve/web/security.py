@@ -7,7 +7,8 @@ The policy allows no inline script: the page and ``/docs`` load their code from
 data a browser never runs, so the policy does not touch it. Styles come from ``/static``
 too; scripts may still set ``element.style`` (Cropper.js, Swagger UI), which a policy does
 not govern. Previews are ``blob:`` URLs and Swagger UI's icons ``data:`` URLs, hence
-``img-src``.
+``img-src``. With bot protection on (``PIXSERVE_BOT_PROVIDER``), and only then, the
+provider's origin may also serve scripts and frames and answer requests: its widget.
 """
 
 from __future__ import annotations
@@ -19,21 +20,32 @@ from starlette.datastructures import MutableHeaders
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-#: The one policy of every page this app serves.
-CONTENT_SECURITY_POLICY = "; ".join(
-    (
+
+def content_security_policy(widget_origins: Iterable[str] = ()) -> str:
+    """The policy of every page this app serves.
+
+    ``widget_origins`` are third parties the page must load a widget from (the bot check's,
+    only when it is on): they may serve scripts, frames and answer requests, nothing more.
+    """
+    extra = "".join(f" {origin}" for origin in widget_origins)
+    directives = [
         "default-src 'self'",
-        "script-src 'self'",
+        f"script-src 'self'{extra}",
         "style-src 'self'",
         "img-src 'self' data: blob:",
         "font-src 'self'",
-        "connect-src 'self'",
+        f"connect-src 'self'{extra}",
+        *([f"frame-src 'self'{extra}"] if extra else []),  # the widget draws in an iframe
         "object-src 'none'",
         "frame-ancestors 'none'",
         "base-uri 'self'",
         "form-action 'self'",
-    )
-)
+    ]
+    return "; ".join(directives)
+
+
+#: The policy with no third party at all (the default: no bot check).
+CONTENT_SECURITY_POLICY = content_security_policy()
 
 #: Headers set on every answer, unless the route set its own (a result's ``no-referrer``).
 SECURITY_HEADERS: dict[str, str] = {
@@ -82,11 +94,14 @@ def cors_origins(setting: str) -> list[str]:
     return [o.strip().rstrip("/") for o in setting.split(",") if o.strip()]
 
 
-def install_security(app: FastAPI, origins: Iterable[str] = ()) -> None:
+def install_security(
+    app: FastAPI, origins: Iterable[str] = (), widget_origins: Iterable[str] = ()
+) -> None:
     """Add the security headers to every answer, and CORS for ``origins`` if there are any.
 
     With no origins there is no CORS middleware at all: a browser on another site gets no
-    ``Access-Control-Allow-Origin`` and cannot read any answer.
+    ``Access-Control-Allow-Origin`` and cannot read any answer. ``widget_origins`` join the
+    CSP (:func:`content_security_policy`); none by default.
     """
     allowed = list(origins)
     if allowed:
@@ -100,4 +115,8 @@ def install_security(app: FastAPI, origins: Iterable[str] = ()) -> None:
             max_age=600,
         )
     # Added last, so it wraps CORS too: preflight answers carry the headers as well.
-    app.add_middleware(SecurityHeaders)
+    widgets = tuple(widget_origins)
+    headers = SECURITY_HEADERS
+    if widgets:
+        headers = {**SECURITY_HEADERS, "Content-Security-Policy": content_security_policy(widgets)}
+    app.add_middleware(SecurityHeaders, headers=headers)

@@ -8,7 +8,7 @@ from fastapi.responses import HTMLResponse
 from pixserve.core.i18n import LANGUAGES, catalog, ngettext
 from pixserve.web.context import AppContext, get_context
 from pixserve.web.pages import language_of, render, translator
-from pixserve.web.schemas import ConfigOut, IntakeOut, RetentionOut
+from pixserve.web.schemas import BotOut, ConfigOut, IntakeOut, RetentionOut
 
 router = APIRouter()
 
@@ -38,7 +38,12 @@ def config(ctx: AppContext = Depends(get_context)) -> ConfigOut:
             reason=state.reason,
             retry_after_seconds=state.retry_after_seconds,
         )
+    settings = ctx.settings
+    bot = None
+    if settings.bot_provider == "turnstile" and settings.bot_site_key:
+        bot = BotOut(provider="turnstile", site_key=settings.bot_site_key)
     return ConfigOut(
+        bot=bot,
         intake=intake,
         email=ctx.email_enabled,
         languages=list(LANGUAGES),

@@ -18,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from pixserve.services import Submission
 from pixserve.services.translate import POLL_SECONDS, status_for_code
+from pixserve.web.bots import BOT_CHECK, BOT_CHECK_RESPONSE
 from pixserve.web.context import AppContext, get_context
 from pixserve.web.errors import error_response
 from pixserve.web.limits import SUBMISSION_LIMITS
@@ -34,7 +35,8 @@ _IMAGE: dict[str, object] = {"image/jpeg": {}, "image/png": {}, "image/webp": {}
 
 @router.post(
     "/v1/translate",
-    dependencies=SUBMISSION_LIMITS,  # rate limit, pause, budget (web/limits.py)
+    # rate limit, pause, budget (web/limits.py); then the bot check (web/bots.py)
+    dependencies=[*SUBMISSION_LIMITS, *BOT_CHECK],
     response_class=Response,
     responses={
         200: {"description": "The styled image.", "content": _IMAGE},
@@ -59,6 +61,7 @@ _IMAGE: dict[str, object] = {"image/jpeg": {}, "image/png": {}, "image/webp": {}
                 ),
             )
         },
+        **BOT_CHECK_RESPONSE,
     },
 )
 async def translate(

@@ -18,6 +18,7 @@ const TEXTS = {
   invalid_crop: () => t("The selected area doesn’t fit inside the photo. Please select it again."),
   unknown_style: () => t("That style isn’t available any more. Please reload the page and pick another one."),
   queue_full: () => t("We’re very busy right now and can’t take more photos. Please try again in a minute."),
+  bot_check_failed: () => t("Please complete the check that shows you’re a person, then try again."),
   rate_limited: () => t("You’ve sent a lot of photos in a short time. Please wait a minute and try again."),
   paused: () => t("We’re taking a short break and not accepting new photos right now. Please come back a little later."),
   budget_exhausted: () => t("We’ve made all the pictures we can for now. Please come back later."),

@@ -2,6 +2,7 @@
 // compare, download, delete. This module wires the others together; each holds one idea.
 
 import * as api from "./api.js";
+import * as bots from "./bots.js";
 import { byId, scrollBehavior } from "./dom.js";
 import { errorText } from "./errors.js";
 import { formatBytes, lang, switchLanguage, t } from "./i18n.js";
@@ -37,7 +38,17 @@ const el = {
   deleteBox: byId("delete-box"),
   deleteButton: byId("delete"),
   retentionNote: byId("retention-note"),
+  botCheck: botCheckBox(),
 };
+
+/** Where the bot check's widget goes, above the submit button (hidden unless one is on). */
+function botCheckBox() {
+  const box = document.createElement("div");
+  box.id = "bot-check";
+  box.hidden = true;
+  byId("submit-row").before(box);
+  return box;
+}
 
 const state = {
   limits: {},
@@ -243,6 +254,7 @@ async function submit(upload, style) {
     form.append("email", email);
     form.append("lang", lang);
   }
+  bots.addToken(form);
   let job;
   try {
     job = await api.submitJob(form, (fraction) => {
@@ -250,6 +262,7 @@ async function submit(upload, style) {
       progress.setProgress(fraction);
     });
   } catch (err) {
+    bots.reset();
     setBusy(false);
     hideJobPanel();
     if (RESTING_CODES.has(err.code)) {
@@ -260,6 +273,7 @@ async function submit(upload, style) {
     showError(err.code, err.serverMessage, err.code === "invalid_email" ? "form" : null);
     return;
   }
+  bots.reset();
   watchJob(job);
 }
 
@@ -459,6 +473,7 @@ async function loadConfig() {
     return; // the page works without it: no e-mail field, the general retention note
   }
   el.emailStep.hidden = !config.email;
+  bots.setup(config.bot, el.botCheck, lang);
   if (config.intake && !config.intake.open) rest(config.intake.reason, config.intake.retry_after_seconds);
   const r = config.retention || {};
   if (typeof r.result_ttl_hours === "number") {
