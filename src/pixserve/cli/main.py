@@ -11,6 +11,7 @@ from pixserve.cli import bench, dataset, db, export, import_, run, serve, styles
 from pixserve.cli.cleanup import cleanup
 from pixserve.cli.client import client
 from pixserve.cli.reconcile import reconcile
+from pixserve.core import logs
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -18,10 +19,11 @@ from pixserve.cli.reconcile import reconcile
 @click.option("-v", "--verbose", is_flag=True, help="Log debug messages.")
 def cli(verbose: bool) -> None:
     """Serve image-to-image styles as a web service, or run them on files."""
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
-    )
+    # Text or JSON lines with request and job ids (PIXSERVE_LOG_FORMAT, core/logs.py).
+    try:
+        logs.configure(logging.DEBUG if verbose else logging.INFO)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from exc
 
 
 for command in (serve.serve, worker.worker, run.run, styles.styles, db.db, import_.import_):

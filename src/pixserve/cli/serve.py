@@ -10,12 +10,15 @@ writers queue behind the busy timeout.
 
 from __future__ import annotations
 
+import logging
+
 import click
 import uvicorn
 from fastapi import FastAPI
 
 from pixserve.bootstrap import build_app, build_pool, build_runtime
 from pixserve.cli.options import friendly_errors
+from pixserve.core import logs
 from pixserve.core.settings import get_settings
 
 
@@ -55,6 +58,8 @@ def serve(host: str, port: int, workers: int | None, web_processes: int) -> None
         "log_level": "info",
         "timeout_graceful_shutdown": 5,
         "proxy_headers": True,
+        # Through core/logs.py in every web process: text or JSON, with request ids.
+        "log_config": logs.log_config(logging.getLogger().getEffectiveLevel()),
     }
     if web_processes == 1:
         runtime = build_runtime(settings, workers=workers)

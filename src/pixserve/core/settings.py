@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -191,6 +192,32 @@ class Settings(BaseSettings):
     )
     admin_token: str | None = Field(
         default=None, description="Bearer token of /admin and /v1/admin; unset: disabled."
+    )
+    # Issue #14, bot protection: a challenge checked server-side on every submission.
+    bot_provider: str = Field(
+        default="none",
+        pattern="^(none|turnstile)$",
+        description="Bot check of POST /v1/jobs and /v1/translate: none, or turnstile "
+        "(Cloudflare Turnstile; needs bot_secret and bot_site_key).",
+    )
+    bot_secret: str | None = Field(
+        default=None, description="The provider's secret key (server-side verification)."
+    )
+    bot_site_key: str | None = Field(
+        default=None, description="The provider's site key (the page's widget)."
+    )
+    bot_verify_url: str = Field(
+        default="https://challenges.cloudflare.com/turnstile/v0/siteverify",
+        description="Where tokens are verified (the provider's siteverify endpoint).",
+    )
+    bot_timeout_seconds: float = Field(
+        default=5.0, gt=0, description="How long a verification may take before it fails (503)."
+    )
+
+    # Issue #14, observability: log lines as text or JSON (core/logs.py reads the variable
+    # itself, before settings load, so the CLI logs even when other settings are wrong).
+    log_format: Literal["text", "json"] = Field(
+        default="text", description="Log lines as text or JSON, with request and job ids."
     )
 
     @property

@@ -13,6 +13,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from pixserve.domain.job import Job, JobStatus, NewJob
+from pixserve.queue import job_metrics as jm
 from pixserve.queue.claim import LEASE_EXPIRED
 from pixserve.queue.clock import Clock, read_clock, utc_now
 from pixserve.queue.rows import tally_ahead
@@ -35,6 +36,8 @@ class MemoryJobStore(MemoryUpkeep):
     def __init__(self, *, clock: Clock = utc_now) -> None:
         self._jobs: dict[str, Job] = {}
         self._stats: dict[str, RunStats] = {}
+        #: (style, name, label) → [count, total], as the job_metrics table.
+        self._metrics: dict[tuple[str, str, str], list[float]] = {}
         self._lock = threading.RLock()
         self._clock = clock
         self._wakeup = Wakeup()
@@ -191,6 +194,7 @@ class MemoryJobStore(MemoryUpkeep):
             job.finished_at = job.updated_at = now
             if run_seconds is not None:
                 self._record_run(job.style, float(run_seconds))
+                self._add(jm.run_rows(job.style, job.created_at, job.started_at, now))
 
         return self._update_owned(job_id, worker_id, change)
 
@@ -202,6 +206,12 @@ class MemoryJobStore(MemoryUpkeep):
             mean = next_mean(old.runs, old.mean_seconds, seconds)
             self._stats[style] = RunStats(style, old.runs + 1, mean)
 
+    def _add(self, rows: list[dict[str, object]]) -> None:
+        for row in rows:
+            key = (str(row["style"]), str(row["name"]), str(row["label"]))
+            count, total = self._metrics.get(key, [0, 0.0])
+            self._metrics[key] = [count + 1, total + float(row["total"])]  # type: ignore[arg-type]
+
     def fail(self, job_id: str, worker_id: str, *, code: str, message: str) -> bool:
         """Mark the job failed for good; False if the worker lost it."""
         now = self._now()
@@ -211,6 +221,7 @@ class MemoryJobStore(MemoryUpkeep):
             job.error_code, job.error_message = code, message
             job.lease_expires_at = None
             job.finished_at = job.updated_at = now
+            self._add([jm.error_row(job.style, code)])
 
         return self._update_owned(job_id, worker_id, change)
 
@@ -230,6 +241,7 @@ class MemoryJobStore(MemoryUpkeep):
                 job.finished_at = now
             else:
                 job.worker_id = None
+            self._add([jm.error_row(job.style, code)])
 
         return self._update_owned(job_id, worker_id, change, requeues=True)
 
@@ -330,6 +342,12 @@ class MemoryJobStore(MemoryUpkeep):
         """What successful runs took, per style."""
         with self._lock:
             return dict(self._stats)
+
+    def job_metrics(self) -> jm.JobMetrics:
+        """The cumulative histograms and error counts per style."""
+        with self._lock:
+            rows = [(*key, int(c), float(t)) for key, (c, t) in self._metrics.items()]
+        return jm.read(rows)
 
     def active_workers(self, within_seconds: float = 300.0) -> int:
         """Distinct workers holding a lease that ran until within the window, or that

@@ -19,6 +19,7 @@ from sqlalchemy import ColumnElement, Float, Insert, Update, bindparam, case, li
 from sqlalchemy.dialects import postgresql, sqlite
 
 from pixserve.queue.columns import UtcDateTime
+from pixserve.queue.job_metrics import run_rows_from
 from pixserve.queue.tables import jobs, style_stats
 
 #: How far one run moves the mean once warmed up.
@@ -61,6 +62,8 @@ def record_run(dialect: str, success: Update | None = None) -> Insert:
     ``UPDATE jobs …`` that guards a job's success), the style comes from that update's
     ``RETURNING`` as a ``WITH`` clause, so the success and its statistics are one statement:
     nothing is recorded when the guard does not match, and the row count says whether it did.
+    That statement also adds the run to the ``job_metrics`` histograms (queue wait and run
+    time, :func:`~pixserve.queue.job_metrics.run_rows_from`).
     """
     seconds = bindparam("p_seconds", type_=Float())
     now = bindparam("p_now", type_=UtcDateTime())
@@ -70,11 +73,14 @@ def record_run(dialect: str, success: Update | None = None) -> Insert:
             style=bindparam("p_style"), runs=1, mean_seconds=seconds, updated_at=now
         )
     else:
-        done = success.returning(jobs.c.style).cte("done")
+        returned = (jobs.c.style, jobs.c.created_at, jobs.c.started_at, jobs.c.finished_at)
+        done = success.returning(*returned).cte("done")
         rows = select(done.c.style, literal(1), seconds, now).select_from(done)
         stmt = insert(style_stats).from_select(
             ["style", "runs", "mean_seconds", "updated_at"], rows
         )
+        # The success's histogram buckets (job_metrics.py) in the same statement.
+        stmt = stmt.add_cte(run_rows_from(done).cte("buckets"))
     mean = style_stats.c.mean_seconds
     return stmt.on_conflict_do_update(
         index_elements=[style_stats.c.style],

@@ -34,6 +34,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 
 from pixserve.domain.job import Job, JobStatus, NewJob
+from pixserve.queue import job_metrics as jm
 from pixserve.queue.claim import (
     REQUEUE_INTERVAL,
     claim_oldest,
@@ -49,6 +50,7 @@ from pixserve.queue.listen import CHANNEL, PgListener, libpq_conninfo
 from pixserve.queue.pg_moves import PgMoves
 from pixserve.queue.rows import job_from_row, new_job_values, tally_ahead
 from pixserve.queue.run_stats import RunStats, record_run
+from pixserve.queue.tables import job_metrics as job_metrics_table
 from pixserve.queue.tables import jobs, style_stats
 from pixserve.queue.upkeep import SqlUpkeep
 from pixserve.queue.wakeup import Wakeup
@@ -244,19 +246,62 @@ class SqlJobStore(SqlUpkeep):
         stats: dict[str, object] = {"p_seconds": float(run_seconds), "p_now": now}
         if self._moves is not None:
             return self._moves.succeed(job_id, worker_id, values, stats)
-        success = owned_update(tuple(sorted(values)), bound=True).returning(jobs.c.style)
+        returned = (jobs.c.style, jobs.c.created_at, jobs.c.started_at)
+        success = owned_update(tuple(sorted(values)), bound=True).returning(*returned)
         with self._write() as conn:
             row = conn.execute(success, owned_params(job_id, worker_id, values)).first()
             if row is None:
                 return False
             dialect = self._engine.dialect.name
             conn.execute(record_run(dialect), {"p_style": row.style, **stats})
+            # Its queue wait and run time, into the job_metrics histograms.
+            buckets = jm.run_rows(row.style, row.created_at, row.started_at, now)
+            conn.execute(jm.add_rows(dialect, buckets))
         return True
 
+    def _update_owned_counting(
+        self,
+        job_id: str,
+        worker_id: str,
+        values: dict[str, object],
+        code: str,
+        *,
+        requeues: bool = False,
+    ) -> bool:
+        """:meth:`_update_owned` that also counts an error ``code`` of the job's style in
+        ``job_metrics``, in the same statement (PostgreSQL) or transaction (SQLite)."""
+        stmt = owned_update(tuple(values)).values(**values)
+        params = owned_params(job_id, worker_id)
+        with self._write() as conn:
+            if self._postgres:
+                done = stmt.returning(jobs.c.style).cte("done")
+                counted = jm.error_from(done).returning(job_metrics_table.c.count)
+                owned = conn.execute(counted, {**params, "p_code": code}).first() is not None
+            else:
+                row = conn.execute(stmt.returning(jobs.c.style), params).first()
+                owned = row is not None
+                if row is not None:
+                    error = jm.error_row(row.style, code)
+                    conn.execute(jm.add_rows("sqlite", [error]))
+            if owned and requeues:
+                self._announce(conn)
+        if owned and requeues:
+            self._wakeup.notify()
+        return owned
+
+    def job_metrics(self) -> jm.JobMetrics:
+        """The cumulative histograms and error counts per style (``job_metrics`` table)."""
+        t = job_metrics_table
+        stmt = select(t.c.style, t.c.name, t.c.label, t.c.count, t.c.total)
+        with self._read() as conn:
+            rows = [tuple(r) for r in conn.execute(stmt).all()]
+        return jm.read(rows)
+
     def fail(self, job_id: str, worker_id: str, *, code: str, message: str) -> bool:
-        """Mark the job failed for good; False if the worker lost it."""
+        """Mark the job failed for good (counting ``code`` in ``job_metrics``); False if the
+        worker lost it."""
         now = self._now()
-        return self._update_owned(
+        return self._update_owned_counting(
             job_id,
             worker_id,
             {
@@ -267,13 +312,14 @@ class SqlJobStore(SqlUpkeep):
                 "finished_at": now,
                 "updated_at": now,
             },
+            code,
         )
 
     def retry(self, job_id: str, worker_id: str, *, code: str, message: str) -> bool:
         """Back to ``queued`` if attempts remain, else ``failed``; records the error either way."""
         now = self._now()
         spent = jobs.c.attempts >= jobs.c.max_attempts
-        return self._update_owned(
+        return self._update_owned_counting(
             job_id,
             worker_id,
             {
@@ -285,6 +331,7 @@ class SqlJobStore(SqlUpkeep):
                 "lease_expires_at": None,
                 "updated_at": now,
             },
+            code,
             requeues=True,
         )
 

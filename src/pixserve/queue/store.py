@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from pixserve.domain.job import Job, JobStatus, NewJob
+from pixserve.domain.metrics import JobMetrics
 from pixserve.queue.run_stats import RunStats
 
 
@@ -128,6 +129,12 @@ class JobStore(Protocol):
 
         Kept apart from the jobs: deleting jobs does not change it.
         """
+        ...
+
+    def job_metrics(self) -> JobMetrics:
+        """Cumulative histograms (queue wait, run time) and error counts per style, for
+        ``/metrics``: recorded with each success, failure and retry; deleting jobs does not
+        change them."""
         ...
 
     def active_workers(self, within_seconds: float = 300.0) -> int:

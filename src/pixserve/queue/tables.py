@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     Float,
@@ -135,4 +136,17 @@ intake_counts = Table(
     metadata,
     Column("hour", Integer(), primary_key=True, autoincrement=False),
     Column("jobs", Integer(), nullable=False),
+)
+
+#: Cumulative job metrics per style (``queue/job_metrics.py``, migration 0007): histogram
+#: buckets of queue wait and run time (``label`` is the bucket's ``le``) and error counts
+#: (``label`` is the error code). Counters only go up; deleting jobs leaves them alone.
+job_metrics = Table(
+    "job_metrics",
+    metadata,
+    Column("style", String(100), primary_key=True),
+    Column("name", String(40), primary_key=True),
+    Column("label", String(100), primary_key=True),
+    Column("count", BigInteger(), nullable=False),
+    Column("total", Float(), nullable=False),
 )

@@ -13,9 +13,11 @@ from starlette.responses import Response
 
 import pixserve
 from pixserve.web.body_limit import BodyLimit
+from pixserve.web.bots import install_bot_check, widget_origins
 from pixserve.web.context import AppContext
 from pixserve.web.errors import install_error_handlers
 from pixserve.web.openapi import install_openapi
+from pixserve.web.request_id import RequestId
 from pixserve.web.routes import admin, docs, faces, health, jobs, privacy, styles, translate, ui
 from pixserve.web.security import cors_origins, install_security
 
@@ -54,9 +56,18 @@ def create_app(ctx: AppContext) -> FastAPI:
     # Issue #14, intake: uploads cut off while they stream; the operator's endpoints.
     app.add_middleware(BodyLimit, settings=ctx.settings)
     app.include_router(admin.router)
+    # Issue #14, bot protection: the verifier (web/bots.py); its widget's origin joins the CSP.
+    install_bot_check(app, ctx.settings)
     # Issue #14, security: CSP, nosniff, no framing, CORS. Added last, so outermost: every
     # answer carries the headers, those other middleware write themselves (413s) too.
-    install_security(app, cors_origins(ctx.settings.cors_origins))
+    install_security(
+        app,
+        cors_origins(ctx.settings.cors_origins),
+        widget_origins=widget_origins(ctx.settings),
+    )
+    # Issue #14, observability: a request id in every log line and in X-Request-ID. Added
+    # after the others, so outermost: their answers and their log lines carry it too.
+    app.add_middleware(RequestId)
     if not (ui.STATIC_DIR / "vendor").is_dir():
         log.warning("%s/vendor is missing: the page and /docs need `make vendor`", ui.STATIC_DIR)
     return app

@@ -11,6 +11,7 @@ from collections.abc import Collection
 
 import numpy as np
 
+from pixserve.core import logs
 from pixserve.core.errors import (
     BlobNotFound,
     ImageError,
@@ -183,6 +184,7 @@ class Worker:
     def process(self, job: Job) -> None:
         """Run one claimed job to a terminal status, a retry, or a discard if it was lost."""
         self.current = job
+        context = logs.job_id.set(job.id)  # every log line of this job carries its id
         try:
             with Heartbeat(
                 self.jobs,
@@ -214,6 +216,7 @@ class Worker:
             if self.aftercare is not None:
                 self.aftercare.finished(job.id)
             release_free_heap()  # the photo's buffers, or RSS keeps the largest size seen
+            logs.job_id.reset(context)
 
     def _run_job(self, job: Job, beat: Heartbeat) -> None:
         settings = self.settings

@@ -24,7 +24,7 @@ def test_upgrade_from_nothing_and_again(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path}/jobs.db"
     assert current_revision(url) is None
     upgrade(url)
-    assert current_revision(url) == head_revision() == "0006_intake"
+    assert current_revision(url) == head_revision() == "0007_job_metrics"
     upgrade(url)
     assert current_revision(url) == head_revision()
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse, PlainTextResponse
 
 from pixserve.core.errors import PixserveError
 from pixserve.domain.job import JobStatus
+from pixserve.domain.metrics import QUEUE_WAIT, RUN_TIME, JobMetrics
 from pixserve.web.context import AppContext, get_context
 from pixserve.web.schemas import HealthOut
 
@@ -42,7 +44,9 @@ def readyz(ctx: AppContext = Depends(get_context)) -> JSONResponse:
 
 @router.get("/metrics", response_class=PlainTextResponse)
 def metrics(ctx: AppContext = Depends(get_context)) -> PlainTextResponse:
-    """Jobs per style and status, in the Prometheus text format."""
+    """Jobs per style and status, queue wait and run time histograms and errors per style
+    (read from the job database, so every web process answers the same whichever process
+    ran the jobs), in the Prometheus text format."""
     counts = ctx.jobs.jobs.counts()
     styles = sorted({style for style, _ in counts} | {s.name for s in ctx.catalog})
     lines = [
@@ -68,4 +72,50 @@ def metrics(ctx: AppContext = Depends(get_context)) -> PlainTextResponse:
     for style, engine in sorted(engines.items()):
         labels = f'style="{style}",engine="{engine["engine"]}",precision="{engine["precision"]}"'
         lines.append(f"pixserve_style_engine{{{labels}}} 1")
+    lines += job_metric_lines(ctx.jobs.jobs.job_metrics(), engines)
     return PlainTextResponse("\n".join(lines) + "\n", media_type="text/plain; version=0.0.4")
+
+
+_HISTOGRAMS = {
+    QUEUE_WAIT: (
+        "pixserve_job_queue_wait_seconds",
+        "Seconds a job waited in the queue before its (last) attempt started, by style.",
+    ),
+    RUN_TIME: (
+        "pixserve_job_run_seconds",
+        "Seconds a successful job ran (started to finished), by style.",
+    ),
+}
+
+
+def _label(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
+
+
+def job_metric_lines(metrics: JobMetrics, engines: Mapping[str, Mapping[str, object]]) -> list[str]:
+    """The ``job_metrics`` histograms and error counters as Prometheus text lines; each
+    series is labelled with its style and the engine this process runs it on (empty when
+    it does not know the style)."""
+
+    def labels(style: str) -> str:
+        engine = str(engines.get(style, {}).get("engine", ""))
+        return f'style="{_label(style)}",engine="{_label(engine)}"'
+
+    lines: list[str] = []
+    for key, (name, text) in _HISTOGRAMS.items():
+        lines += [f"# HELP {name} {text}", f"# TYPE {name} histogram"]
+        for (style, which), hist in sorted(metrics.histograms.items()):
+            if which != key:
+                continue
+            for le, count in hist.buckets:
+                lines.append(f'{name}_bucket{{{labels(style)},le="{le}"}} {count}')
+            lines.append(f"{name}_sum{{{labels(style)}}} {hist.sum!r}")
+            lines.append(f"{name}_count{{{labels(style)}}} {hist.count}")
+    name = "pixserve_job_errors_total"
+    lines += [
+        f"# HELP {name} Failed job attempts by style and error code.",
+        f"# TYPE {name} counter",
+    ]
+    for (style, code), count in sorted(metrics.errors.items()):
+        lines.append(f'{name}{{{labels(style)},code="{_label(code)}"}} {count}')
+    return lines

@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from pixserve.core.errors import PixserveError
 from pixserve.services import JobView, Result, Submission
+from pixserve.web.bots import BOT_CHECK, BOT_CHECK_RESPONSE
 from pixserve.web.context import AppContext, get_context
 from pixserve.web.limits import SUBMISSION_LIMITS
 from pixserve.web.pages import language_of
@@ -39,8 +40,9 @@ _LINK_ERRORS: dict[int | str, dict[str, object]] = {
     "",
     status_code=202,
     response_model=JobOut,
-    responses={**_ERRORS, 429: {"model": ErrorBody}},
-    dependencies=SUBMISSION_LIMITS,  # rate limit, pause, budget (web/limits.py)
+    responses={**_ERRORS, **BOT_CHECK_RESPONSE, 429: {"model": ErrorBody}},
+    # rate limit, pause, budget (web/limits.py); then the bot check (web/bots.py)
+    dependencies=[*SUBMISSION_LIMITS, *BOT_CHECK],
 )
 async def submit_job(
     request: Request,
