@@ -26,6 +26,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     env = {
         "PIXSERVE_STYLES": STYLE,  # warm (convert) only this model
         "PIXSERVE_PROGRESS_INTERVAL": "0.05",  # the page polls often; so may the worker write
+        "PIXSERVE_ETA_CACHE_SECONDS": "0",  # the next job's ETA is read right after the first
     }
     proc = ServerProcess(tmp_path_factory.mktemp("progress"), env=env).start(timeout=180)
     try:

@@ -77,10 +77,10 @@ def test_cli_styles_and_db_upgrade(tmp_path, monkeypatch):
 
     upgraded = runner.invoke(cli, ["db", "upgrade"])
     assert upgraded.exit_code == 0, upgraded.output
-    assert "revision" in upgraded.output
+    assert "revision" in upgraded.stdout
     assert (tmp_path / "pixserve.db").exists()
     again = runner.invoke(cli, ["db", "upgrade"])
-    assert again.exit_code == 0 and again.output == upgraded.output
+    assert again.exit_code == 0 and again.stdout == upgraded.stdout  # log lines go to stderr
 
 
 def test_cli_errors_are_one_line_not_a_traceback(tmp_path, monkeypatch):
