@@ -118,6 +118,41 @@ def test_crop_starts_on_the_face_then_follows_the_visitor(
     w.assert_clean()
 
 
+def test_the_crop_stays_on_the_face_when_the_page_changes_width(
+    live_server: str, open_page, shots, astronaut: Path
+) -> None:
+    # Cropper.js measures its box once; a stage that changes width (a rotated phone, a
+    # resized window, the page still laying out) used to leave the photo zoomed in and the
+    # box in a corner. The page rebuilds it for the new width, keeping the box.
+    face = faces_of(live_server, astronaut)["faces"][0]
+    w = open_page()
+    page = w.page
+    open_home(w, live_server)
+    pick_style(w, "cartoon")
+    choose_photo(w, astronaut)
+    before = crop_box(w)
+    assert contains(before, face), (before, face)
+    for width in (700, 1100):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.wait_for_function(
+            """() => {
+                const stage = document.querySelector('#crop-stage');
+                return stage.dataset.ready === 'true'
+                    && Number(stage.dataset.width) === stage.clientWidth;
+            }"""
+        )
+        after = crop_box(w)
+        shots(page, f"width-{width}")
+        assert contains(after, face), (width, after, face)
+        assert abs(after["w"] - before["w"]) < 3 and abs(after["x"] - before["x"]) < 3
+        canvas = page.evaluate(
+            "() => document.querySelector('.cropper-canvas').getBoundingClientRect().width"
+        )
+        stage = page.evaluate("() => document.querySelector('#crop-stage').clientWidth")
+        assert canvas <= stage + 1, (canvas, stage)  # the photo fits, not zoomed in
+    w.assert_clean()
+
+
 def test_whole_photo_sends_no_crop(live_server: str, open_page, astronaut: Path) -> None:
     w = open_page()
     open_home(w, live_server)

@@ -249,21 +249,33 @@ def choose_photo(w: PageWatch, path: Path) -> None:
     )
 
 
-def crop_box(w: PageWatch) -> dict[str, float]:
-    """The crop box as drawn, in the pixels of the image in the crop area (x, y, w, h)."""
-    return w.page.evaluate(
-        """() => {
-            const img = document.querySelector('#crop-image');
-            const canvas = document.querySelector('.cropper-canvas').getBoundingClientRect();
-            const box = document.querySelector('.cropper-crop-box').getBoundingClientRect();
-            const scale = img.naturalWidth / canvas.width;
-            return {
-                x: (box.left - canvas.left) * scale, y: (box.top - canvas.top) * scale,
-                w: box.width * scale, h: box.height * scale,
-                naturalWidth: img.naturalWidth, naturalHeight: img.naturalHeight,
-            };
-        }"""
-    )
+_CROP_BOX_JS = """() => {
+    const img = document.querySelector('#crop-image');
+    const canvas = document.querySelector('.cropper-canvas').getBoundingClientRect();
+    const box = document.querySelector('.cropper-crop-box').getBoundingClientRect();
+    const scale = img.naturalWidth / canvas.width;
+    return {
+        x: (box.left - canvas.left) * scale, y: (box.top - canvas.top) * scale,
+        w: box.width * scale, h: box.height * scale,
+        naturalWidth: img.naturalWidth, naturalHeight: img.naturalHeight,
+    };
+}"""
+
+
+def crop_box(w: PageWatch, *, settle_ms: int = 150, timeout_ms: int = 5_000) -> dict[str, float]:
+    """The crop box as drawn, in the pixels of the image in the crop area (x, y, w, h).
+
+    Read once it holds still: Cropper.js redraws the box after a layout change (a scrollbar
+    appearing as the page grows), and a read in the middle of that sees a passing state.
+    """
+    last = w.page.evaluate(_CROP_BOX_JS)
+    for _ in range(max(1, timeout_ms // settle_ms)):
+        w.page.wait_for_timeout(settle_ms)
+        now = w.page.evaluate(_CROP_BOX_JS)
+        if all(abs(now[k] - last[k]) < 0.5 for k in ("x", "y", "w", "h")):
+            return dict(now)
+        last = now
+    return dict(last)
 
 
 def pick_style(w: PageWatch, name: str) -> None:

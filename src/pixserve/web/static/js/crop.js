@@ -86,7 +86,58 @@ export class CropArea {
     this.face = null;
     this.adjusted = false; // the visitor moved the box: faces arriving later leave it alone
     this.box = null; // the rectangle when there is no cropper
+    this.Cropper = null;
+    this.builtWidth = 0; // the stage's width when the cropper was built
     stage.addEventListener("keydown", (e) => this.onKey(e));
+    // Cropper.js measures its container once and rescales by ratios on window resizes; a
+    // stage that changed width meanwhile (the page still laying out) left the photo zoomed
+    // and the box in a corner. Rebuild it instead whenever the stage's width changes.
+    if (typeof ResizeObserver === "function") {
+      new ResizeObserver(() => this.refit()).observe(stage);
+    }
+  }
+
+  /** Rebuild the cropper for the stage's new width, keeping the box where it was. */
+  refit() {
+    if (!this.cropper || !this.Cropper || this.stage.dataset.ready !== "true") return;
+    if (Math.abs(this.stage.clientWidth - this.builtWidth) < 1) return;
+    this.box = this.rect();
+    this.cropper.destroy();
+    this.cropper = null;
+    delete this.stage.dataset.ready;
+    this.build(this.Cropper);
+  }
+
+  build(Cropper) {
+    this.builtWidth = this.stage.clientWidth;
+    return new Promise((resolve) => {
+      this.cropper = new Cropper(this.image, {
+        viewMode: 1, // the box stays inside the photo
+        dragMode: "none", // dragging outside the box scrolls the page on phones
+        autoCropArea: 1,
+        background: false, // the stage's own colour around the photo, not a checkerboard
+        aspectRatio: this.aspect || NaN,
+        checkOrientation: false, // the image is already upright (EXIF applied)
+        responsive: false, // refit() rebuilds it on a new stage width
+        zoomable: false,
+        movable: false,
+        rotatable: false,
+        scalable: false,
+        toggleDragModeOnDblclick: false,
+        minCropBoxWidth: 32,
+        minCropBoxHeight: 32,
+        ready: () => {
+          this.apply(this.box);
+          this.stage.dataset.ready = "true"; // for tests: the box is where the page put it
+          this.stage.dataset.width = String(this.builtWidth); // ... for a stage this wide
+          resolve();
+        },
+        cropstart: () => {
+          this.adjusted = true;
+        },
+        cropend: () => this.changed(),
+      });
+    });
   }
 
   /** Show the image at `url` (width×height) and start the box on the whole image. */
@@ -104,32 +155,8 @@ export class CropArea {
     await this.image.decode().catch(() => undefined);
     const Cropper = await loadCropper();
     if (!Cropper || this.image.src !== url) return;
-    await new Promise((resolve) => {
-      this.cropper = new Cropper(this.image, {
-        viewMode: 1, // the box stays inside the photo
-        dragMode: "none", // dragging outside the box scrolls the page on phones
-        autoCropArea: 1,
-        background: false, // the stage's own colour around the photo, not a checkerboard
-        aspectRatio: this.aspect || NaN,
-        checkOrientation: false, // the image is already upright (EXIF applied)
-        zoomable: false,
-        movable: false,
-        rotatable: false,
-        scalable: false,
-        toggleDragModeOnDblclick: false,
-        minCropBoxWidth: 32,
-        minCropBoxHeight: 32,
-        ready: () => {
-          this.apply(this.box);
-          this.stage.dataset.ready = "true"; // for tests: the box is where the page put it
-          resolve();
-        },
-        cropstart: () => {
-          this.adjusted = true;
-        },
-        cropend: () => this.changed(),
-      });
-    });
+    this.Cropper = Cropper;
+    await this.build(Cropper);
   }
 
   /** The largest face, when the server found one: the box goes there unless moved already. */
@@ -179,7 +206,7 @@ export class CropArea {
   /** The chosen rectangle {x, y, w, h}, in the image's pixels; null when there is no image. */
   rect() {
     if (!this.size) return null;
-    if (!this.cropper) return this.box;
+    if (!this.cropper || this.stage.dataset.ready !== "true") return this.box;
     const d = this.cropper.getData(true);
     return snap({ x: d.x, y: d.y, w: d.width, h: d.height }, this.size.width, this.size.height);
   }
