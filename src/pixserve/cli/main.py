@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 
 import click
 
@@ -12,6 +13,7 @@ from pixserve.cli.cleanup import cleanup
 from pixserve.cli.client import client
 from pixserve.cli.reconcile import reconcile
 from pixserve.core import logs
+from pixserve.core.errors import PixserveError
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -36,5 +38,9 @@ cli.add_command(client)  # the HTTP API's client, with a progress bar
 
 
 def main() -> None:
-    """Entry point of the ``pixserve`` script."""
-    cli()
+    """Entry point of the ``pixserve`` script: a pixserve error is one line, not a traceback."""
+    try:
+        cli()
+    except PixserveError as exc:
+        click.secho(f"error: {exc.message} ({exc.code})", fg="red", err=True)
+        sys.exit(1)

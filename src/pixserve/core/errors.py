@@ -40,6 +40,7 @@ language the reader gets the default message of the error's class instead.
     │   ├── BudgetExhausted            budget_exhausted    503
     │   └── QueueFull                  queue_full          503
     │       └── StyleQueueFull         queue_full          503
+    ├── InvalidSettings                invalid_settings    500
     ├── AdminUnauthorized              unauthorized        401
     ├── IllegalTransition              illegal_transition  409
     ├── BundleError                    invalid_bundle      500
@@ -290,6 +291,13 @@ class QueueFull(IntakeClosed):
 
 class StyleQueueFull(QueueFull):
     """The queue for this style is full; please try again in a few minutes."""
+
+
+class InvalidSettings(PixserveError):
+    """The server's settings are not valid."""
+
+    code = "invalid_settings"
+    http_status = 500
 
 
 class AdminUnauthorized(PixserveError):

@@ -10,8 +10,10 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from pixserve.core.errors import InvalidSettings
 
 
 class Settings(BaseSettings):
@@ -173,6 +175,21 @@ class Settings(BaseSettings):
         default="30/minute;500/day",
         description="Submissions per client IP, e.g. '30/minute;500/day'; empty: no limit.",
     )
+
+    @field_validator("rate_limit")
+    @classmethod
+    def _rate_limit_parses(cls, value: str) -> str:
+        from limits import parse_many
+
+        if value.strip():
+            try:
+                parse_many(value)
+            except ValueError:
+                raise ValueError(
+                    f"{value!r} is not a rate such as '30/minute;500/day' (empty: no limit)"
+                ) from None
+        return value
+
     rate_limit_storage: str = Field(
         default="memory://",
         description="Where the rate limit counts live: memory:// or a redis:// URL (many nodes).",
@@ -249,5 +266,16 @@ class Settings(BaseSettings):
 
 
 def get_settings(**overrides: object) -> Settings:
-    """Build settings from the environment, with explicit ``overrides`` taking precedence."""
-    return Settings(**overrides)  # type: ignore[arg-type]
+    """Build settings from the environment, with explicit ``overrides`` taking precedence.
+
+    A value that is not valid raises :class:`InvalidSettings` naming each variable and what
+    is wrong with it (the commands print it as one line, not a traceback).
+    """
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"PIXSERVE_{'_'.join(str(part) for part in error['loc']).upper()}: {error['msg']}"
+            for error in exc.errors()
+        )
+        raise InvalidSettings(problems) from None
