@@ -22,10 +22,10 @@ from pixserve.core.errors import Unavailable
 from pixserve.domain import JobStatus, NewJob
 from pixserve.queue import JobStore, SqlJobStore, current_revision, head_revision, upgrade
 from tests.support.clock import FakeClock
-from tests.unit.queue import test_store_contract, test_upkeep_contract
+from tests.unit.queue import test_job_metrics_contract, test_store_contract, test_upkeep_contract
 
 # Collect every contract test in this module too (explicitly, by the test_ prefix pytest uses).
-for _contract in (test_store_contract, test_upkeep_contract):
+for _contract in (test_store_contract, test_upkeep_contract, test_job_metrics_contract):
     for _name in dir(_contract):
         if _name.startswith("test_"):
             globals()[_name] = getattr(_contract, _name)
@@ -43,7 +43,7 @@ def store(pg_url: str, clock: FakeClock) -> Iterator[JobStore]:
     """A store on the session's PostgreSQL database, emptied before each test."""
     s = SqlJobStore(pg_url, clock=clock)
     with s._engine.begin() as conn:
-        conn.execute(text("TRUNCATE jobs, style_stats"))
+        conn.execute(text("TRUNCATE jobs, style_stats, job_metrics"))
     yield s
     s.close()
 

@@ -11,12 +11,12 @@ from fastapi.responses import RedirectResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from pixserve.core.errors import PixserveError
-from pixserve.services import JobView, Result, Submission
+from pixserve.services import JobView, Result
 from pixserve.web.bots import BOT_CHECK, BOT_CHECK_RESPONSE
 from pixserve.web.context import AppContext, get_context
 from pixserve.web.limits import SUBMISSION_LIMITS
 from pixserve.web.pages import language_of
-from pixserve.web.routes.uploads import read_upload
+from pixserve.web.routes.uploads import read_submission
 from pixserve.web.schemas import DeletedOut, ErrorBody, JobOut
 from pixserve.web.watch import hub_of
 
@@ -59,14 +59,15 @@ async def submit_job(
     ctx: AppContext = Depends(get_context),
 ) -> JobOut:
     """Queue one image; answer at once with the job's id and where to watch it."""
-    data = await read_upload(file, ctx.settings.max_upload_bytes)
-    submission = Submission(
-        data=data,
+    submission = await read_submission(
+        request,
+        file,
+        ctx.settings.max_upload_bytes,
         style=style,
         crop=crop,
         email=email,
         webhook_url=webhook_url,
-        lang=lang or request.cookies.get("lang"),  # the page's language switch
+        lang=lang,
         accept_language=accept_language,
     )
     view = await run_in_threadpool(ctx.jobs.submit, submission)

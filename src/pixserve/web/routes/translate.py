@@ -16,14 +16,13 @@ from fastapi import APIRouter, Depends, File, Form, Header, Query, Request, Resp
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from pixserve.services import Submission
 from pixserve.services.translate import POLL_SECONDS, status_for_code
 from pixserve.web.bots import BOT_CHECK, BOT_CHECK_RESPONSE
 from pixserve.web.context import AppContext, get_context
 from pixserve.web.errors import error_response
 from pixserve.web.limits import SUBMISSION_LIMITS
 from pixserve.web.pages import language_of
-from pixserve.web.routes.uploads import read_upload
+from pixserve.web.routes.uploads import read_submission
 from pixserve.web.schemas import ErrorBody, JobOut
 
 log = logging.getLogger(__name__)
@@ -89,14 +88,15 @@ async def translate(
     Any style works, slow ones too: the image is queued as a durable job (the same checks
     and errors as ``POST /v1/jobs``), and a job that fails answers with its error code.
     """
-    data = await read_upload(file, ctx.settings.max_upload_bytes)
-    submission = Submission(
-        data=data,
+    submission = await read_submission(
+        request,
+        file,
+        ctx.settings.max_upload_bytes,
         style=style,
         crop=crop,
         email=email,
         webhook_url=webhook_url,
-        lang=lang or request.cookies.get("lang"),
+        lang=lang,
         accept_language=accept_language,
     )
     view = await run_in_threadpool(ctx.translate.submit, submission)
