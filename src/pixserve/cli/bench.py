@@ -347,5 +347,6 @@ def memory(style: str, images: int, min_side: int, max_side: int, as_json: bool)
         f"between jobs: peak {result['peak_mb']:.0f} MB; after 50 jobs "
         f"{result['after_50_mb']:.0f} MB, at the end {result['last_mb']:.0f} MB: "
         f"{'flat' if result['flat'] else 'growing'}; "
-        f"high-water mark during a render {result['high_water_mb']:.0f} MB"
+        f"high-water mark while serving {result['high_water_mb']:.0f} MB "
+        f"(start-up's {result['startup_high_water_mb']:.0f} MB)"
     )
