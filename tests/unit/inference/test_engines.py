@@ -95,7 +95,7 @@ def test_openvino_matches_onnx_runtime_at_fp32(model: Path) -> None:
 def test_openvino_gives_activation_memory_back_after_each_run(model: Path) -> None:
     # Otherwise it keeps the largest photo's activations (~360 MB, ResNet-9 at 1024²).
     ov = OpenVinoEngine(model, EngineSpec(Runtime.OPENVINO))
-    compiled, released = ov._compiled_model(), []
+    compiled, released = ov._compiled, []
 
     class Spy:
         def __getattr__(self, name: str) -> object:
