@@ -16,6 +16,13 @@ connections watching that job, each through its own ``asyncio.Queue``.
 
 One hub per process is enough on PostgreSQL too: ``LISTEN`` would only shorten the half
 second between a move and its event, not save a read.
+
+The hub also answers status calls (``GET /v1/jobs/{id}``). A job polled in the last
+:data:`FOLLOW_SECONDS` is read with the watched ones each tick, and a call finds its view
+there when it is at most :attr:`WatchHub.fresh_for` old, with no thread hand-off and no
+statement of its own. A crowd polling once a second then costs one read per tick, not one per
+call. A call that finds nothing fresh reads the job itself (:meth:`WatchHub.remember`), and
+deleting a job forgets it at once (:meth:`WatchHub.forget`).
 """
 
 from __future__ import annotations
@@ -36,6 +43,9 @@ log = logging.getLogger(__name__)
 
 #: What a watcher receives: a view, or the error that ends its stream.
 Update = JobView | PixserveError
+
+#: How long after its last status call a job is still read with every tick.
+FOLLOW_SECONDS = 5.0
 
 
 @dataclass(eq=False)
@@ -67,7 +77,12 @@ class WatchHub:
     ) -> None:
         self._views = views
         self.interval = interval
+        #: The oldest view a status call is answered from: a tick's read plus some slack for
+        #: the read itself, so a steady poller does not fall between two ticks.
+        self.fresh_for = interval * 1.5
         self._watchers: dict[str, set[Watcher]] = {}
+        self._polled: dict[str, float] = {}  # job id → loop time of its last status call
+        self._latest: dict[str, tuple[float, JobView]] = {}  # job id → (when read, view)
         self._task: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake = asyncio.Event()
@@ -80,16 +95,31 @@ class WatchHub:
     def subscribe(self, job_id: str) -> Watcher:
         """A new watcher of ``job_id``; its first update comes with the next tick. Call from
         the event loop, and pair with :meth:`unsubscribe`."""
-        loop = asyncio.get_running_loop()
-        if self._loop is not loop:  # a new loop (tests start one per client): start afresh
-            self._watchers, self._task, self._loop = {}, None, loop
-            self._wake = asyncio.Event()
+        self._start()
         watcher = Watcher(job_id)
         self._watchers.setdefault(job_id, set()).add(watcher)
-        if self._task is None or self._task.done():
-            self._task = loop.create_task(self._run(), name="pixserve-watch-hub")
         self._wake.set()
         return watcher
+
+    def poll(self, job_id: str) -> JobView | None:
+        """A status call for ``job_id``: the view a tick read within :attr:`fresh_for`, or
+        None (then read it and :meth:`remember` it). Either way the job is followed for
+        :data:`FOLLOW_SECONDS` from now. Call from the event loop."""
+        now = self._start()
+        self._polled[job_id] = now
+        latest = self._latest.get(job_id)
+        if latest is not None and now - latest[0] <= self.fresh_for:
+            return latest[1]
+        return None
+
+    def remember(self, job_id: str, view: JobView) -> None:
+        """Keep ``view``, just read by a caller, for the next status calls."""
+        self._latest[job_id] = (self._start(), view)
+
+    def forget(self, job_id: str) -> None:
+        """Drop what the hub knows of ``job_id`` (it was deleted): the next call reads."""
+        self._latest.pop(job_id, None)
+        self._polled.pop(job_id, None)
 
     def unsubscribe(self, watcher: Watcher) -> None:
         """Stop delivering to ``watcher`` (its connection closed or its stream ended)."""
@@ -99,21 +129,36 @@ class WatchHub:
             if not watchers:
                 del self._watchers[watcher.job_id]
 
+    def _start(self) -> float:
+        """Make sure the hub's task runs on the current loop; the loop's time now."""
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop:  # a new loop (tests start one per client): start afresh
+            self._watchers, self._polled, self._latest = {}, {}, {}
+            self._task, self._loop, self._wake = None, loop, asyncio.Event()
+        if self._task is None or self._task.done():
+            self._task = loop.create_task(self._run(), name="pixserve-watch-hub")
+        return loop.time()
+
     async def _run(self) -> None:
-        while self._watchers:
+        while self._watchers or self._polled:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.interval)
             self._wake.clear()
             await self.tick()
 
     async def tick(self) -> None:
-        """Read every watched job once and deliver what was read (one hub step)."""
-        ids = list(self._watchers)
+        """Read every watched or recently polled job once and deliver what was read."""
+        assert self._loop is not None
+        started = self._loop.time()
+        for job_id in [i for i, t in self._polled.items() if started - t > FOLLOW_SECONDS]:
+            self.forget(job_id)
+        ids = list(self._watchers.keys() | self._polled.keys())
         if not ids:
             return
         try:
             views = await run_in_threadpool(self._views, ids)
         except PixserveError as exc:
+            self._latest.clear()  # status calls read for themselves and see the error
             for job_id in ids:
                 self._end(job_id, exc)
             return
@@ -122,6 +167,11 @@ class WatchHub:
             return
         for job_id in ids:
             view = views.get(job_id)
+            if job_id in self._polled:
+                if view is None:
+                    self.forget(job_id)
+                else:
+                    self._latest[job_id] = (started, view)
             if view is None:
                 self._end(job_id, JobNotFound())
             elif view.status.is_terminal:

@@ -145,3 +145,82 @@ def test_events_of_a_deleted_job_end_with_an_error(client, small_jpeg):
     with client.stream("GET", f"/v1/jobs/{job_id}/events") as stream:
         text = "".join(stream.iter_text())
     assert "event: error" in text and '"job_not_found"' in text
+
+
+# -- status calls answered by the hub ---------------------------------------------------
+
+
+def test_a_polled_job_is_read_with_each_tick_and_answered_from_it(service, jobs, submit):
+    job_id, other = submit(), submit()
+    views = CountedViews(service)
+
+    async def scenario():
+        hub = WatchHub(views, interval=60)
+        assert hub.poll(job_id) is None  # nothing yet: the caller reads it
+        hub.remember(job_id, service.status(job_id))
+        assert hub.poll(job_id).position == 0  # the next call needs no read of its own
+        jobs.cancel(job_id)
+        await hub.tick()
+        assert views.calls == [[job_id]]  # only polled or watched jobs are read, not `other`
+        assert hub.poll(job_id).status is JobStatus.CANCELED
+        assert hub.poll(other) is None
+
+    asyncio.run(scenario())
+
+
+def test_a_view_older_than_fresh_for_is_not_served(service, submit):
+    job_id = submit()
+
+    async def scenario():
+        hub = WatchHub(CountedViews(service), interval=60)
+        hub.remember(job_id, service.status(job_id))
+        hub.fresh_for = 0.01
+        await asyncio.sleep(0.03)
+        assert hub.poll(job_id) is None
+
+    asyncio.run(scenario())
+
+
+def test_a_job_nobody_polls_any_more_is_no_longer_read(service, submit, monkeypatch):
+    job_id = submit()
+    views = CountedViews(service)
+    monkeypatch.setattr("pixserve.web.watch.FOLLOW_SECONDS", 0.02)
+
+    async def scenario():
+        hub = WatchHub(views, interval=0.01)
+        hub.poll(job_id)
+        await asyncio.sleep(0.1)
+        calls = len(views.calls)
+        assert calls >= 1
+        await asyncio.sleep(0.05)
+        assert len(views.calls) == calls
+        assert hub._task is not None and hub._task.done()
+
+    asyncio.run(scenario())
+
+
+def test_status_calls_share_the_hubs_reads_and_a_delete_is_seen_at_once(client, small_jpeg):
+    job_id = client.post(
+        "/v1/jobs",
+        files={"file": ("x.jpg", small_jpeg, "image/jpeg")},
+        data={"style": "invert"},
+    ).json()["id"]
+    ctx = client.app.state.ctx
+    client.app.state.watch_hub = WatchHub(ctx.jobs.views, interval=60)  # nothing goes stale
+    reads: list[str] = []
+    status = ctx.jobs.status
+
+    def counted(i: str):
+        reads.append(i)
+        return status(i)
+
+    ctx.jobs.status = counted
+    try:
+        first = client.get(f"/v1/jobs/{job_id}")
+        second = client.get(f"/v1/jobs/{job_id}")
+        assert first.json() == second.json() and first.json()["status"] == "queued"
+        assert reads == [job_id]  # the second call was answered from the hub
+        assert client.delete(f"/v1/jobs/{job_id}").status_code == 200
+        assert client.get(f"/v1/jobs/{job_id}").json()["error"]["code"] == "job_not_found"
+    finally:
+        ctx.jobs.status = status

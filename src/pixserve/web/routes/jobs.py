@@ -79,9 +79,22 @@ async def submit_job(
 
 
 @router.get("/{job_id}", response_model=JobOut, responses=_ERRORS)
-def get_job(job_id: str, request: Request, ctx: AppContext = Depends(get_context)) -> JobOut:
-    """The job's status, queue position, ETA, progress and, when done, its result URL."""
-    return JobOut.of(ctx.jobs.status(job_id), language_of(request))
+async def get_job(
+    job_id: str, request: Request, ctx: AppContext = Depends(get_context)
+) -> Response:
+    """The job's status, queue position, ETA, progress and, when done, its result URL.
+
+    At most 1.5 × ``event_poll_seconds`` old: a job polled again is answered from this
+    process's watch hub, which reads every polled job in one query per tick.
+    """
+    hub = hub_of(request.app, ctx.jobs.views, interval=ctx.settings.event_poll_seconds)
+    view = hub.poll(job_id)
+    if view is None:
+        view = await run_in_threadpool(ctx.jobs.status, job_id)
+        hub.remember(job_id, view)
+    # Already a JobOut: returned as JSON as it is, not validated again on the way out.
+    body = JobOut.of(view, language_of(request)).model_dump_json()
+    return Response(body, media_type="application/json")
 
 
 @router.get("/{job_id}/events", responses=_ERRORS)
@@ -197,7 +210,10 @@ def _image(job_id: str, result: Result, *, download: bool, suffix: str) -> Respo
 
 
 @router.delete("/{job_id}", response_model=DeletedOut, responses=_ERRORS)
-def delete_job(job_id: str, ctx: AppContext = Depends(get_context)) -> DeletedOut:
+async def delete_job(
+    job_id: str, request: Request, ctx: AppContext = Depends(get_context)
+) -> DeletedOut:
     """Cancel the job if it is not finished and delete its images and its record now."""
-    job = ctx.jobs.delete(job_id)
+    job = await run_in_threadpool(ctx.jobs.delete, job_id)
+    hub_of(request.app, ctx.jobs.views, interval=ctx.settings.event_poll_seconds).forget(job_id)
     return DeletedOut(id=job.id, status=job.status, deleted=True)
