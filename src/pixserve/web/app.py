@@ -16,6 +16,7 @@ from pixserve.web.body_limit import BodyLimit
 from pixserve.web.bots import install_bot_check, widget_origins
 from pixserve.web.context import AppContext
 from pixserve.web.errors import install_error_handlers
+from pixserve.web.limits import SubmissionGate
 from pixserve.web.openapi import install_openapi
 from pixserve.web.request_id import RequestId
 from pixserve.web.routes import admin, docs, faces, health, jobs, privacy, styles, translate, ui
@@ -55,6 +56,7 @@ def create_app(ctx: AppContext) -> FastAPI:
     app.mount("/static", _Revalidated(directory=ui.STATIC_DIR), name="static")
     # Issue #14, intake: uploads cut off while they stream; the operator's endpoints.
     app.add_middleware(BodyLimit, settings=ctx.settings)
+    app.add_middleware(SubmissionGate)  # rate limit, pause, budget: before a body is read
     app.include_router(admin.router)
     # Issue #14, bot protection: the verifier (web/bots.py); its widget's origin joins the CSP.
     install_bot_check(app, ctx.settings)

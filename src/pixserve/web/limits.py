@@ -1,7 +1,9 @@
-"""Limits on submissions: per-client rate limits and the intake check, as one dependency.
+"""Limits on submissions: per-client rate limits and the intake check, before the body.
 
-``POST /v1/jobs`` and ``POST /v1/translate`` declare ``dependencies=SUBMISSION_LIMITS``.
-A client is its IP address: the peer's, or — only when the peer is one of
+:class:`SubmissionGate`, an ASGI middleware, checks ``POST /v1/jobs`` and ``POST
+/v1/translate`` on their headers: a flood of large uploads is refused before each body is
+received and parsed (FastAPI reads a form before a route's dependencies run). A client is
+its IP address: the peer's, or — only when the peer is one of
 ``trusted_proxies`` — the nearest untrusted address in ``X-Forwarded-For``. Counts live in
 ``rate_limit_storage`` (``memory://`` per process, or a ``redis://`` URL shared by every web
 node), through the ``limits`` library's moving-window limiter. Over the limit: 429
@@ -17,18 +19,19 @@ import ipaddress
 import math
 import threading
 import time
-from collections.abc import Sequence
-from typing import Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, FastAPI, Request
 from limits import RateLimitItem, parse_many
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from pixserve.core.errors import PixserveError, RateLimited
 from pixserve.core.settings import Settings
 from pixserve.web.context import AppContext, get_context
+from pixserve.web.errors import error_response
+from pixserve.web.pages import language_of
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -91,22 +94,53 @@ class RateLimiter:
 _LOCK = threading.Lock()
 
 
-def rate_limiter(request: Request, ctx: AppContext = Depends(get_context)) -> RateLimiter:
+def limiter_of(app: FastAPI) -> RateLimiter:
     """The app's limiter, built from its settings on first use."""
-    state = request.app.state
     with _LOCK:
-        limiter: RateLimiter | None = getattr(state, "rate_limiter", None)
+        limiter: RateLimiter | None = getattr(app.state, "rate_limiter", None)
         if limiter is None:
-            limiter = state.rate_limiter = RateLimiter.of(ctx.settings)
+            limiter = app.state.rate_limiter = RateLimiter.of(app.state.ctx.settings)
     return limiter
 
 
-async def limit_submissions(
-    request: Request,
-    ctx: AppContext = Depends(get_context),
-    limiter: RateLimiter = Depends(rate_limiter),
-) -> None:
-    """Dependency of the submitting routes: intake open, and this client within its rate."""
+def rate_limiter(request: Request, ctx: AppContext = Depends(get_context)) -> RateLimiter:
+    """The app's limiter, as a dependency (the bot check names the client the same way)."""
+    return limiter_of(request.app)
+
+
+#: The routes that create jobs.
+SUBMISSION_PATHS = frozenset({"/v1/jobs", "/v1/translate"})
+
+
+class SubmissionGate:
+    """ASGI middleware: intake open and the client within its rate, or 503/429 at once."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] == "http"
+            and scope["method"] == "POST"
+            and scope["path"] in SUBMISSION_PATHS
+        ):
+            request = Request(scope)
+            try:
+                await _check(request, request.app.state.ctx, limiter_of(request.app))
+            except PixserveError as exc:
+                refusal = error_response(
+                    exc.http_status,
+                    exc.code,
+                    exc.message_in(language_of(request)),
+                    retry_after=getattr(exc, "retry_after", None),
+                )
+                await refusal(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+async def _check(request: Request, ctx: AppContext, limiter: RateLimiter) -> None:
+    """Intake open (pause, budget), then one more submission counted for this client."""
     if ctx.intake is not None:
         await run_in_threadpool(ctx.intake.check)
     if limiter.items:
@@ -115,7 +149,3 @@ async def limit_submissions(
             request.headers.get("x-forwarded-for"),
         )
         await run_in_threadpool(limiter.hit, client)
-
-
-#: ``dependencies=`` of ``POST /v1/jobs`` and ``POST /v1/translate``.
-SUBMISSION_LIMITS: Sequence[Any] = [Depends(limit_submissions)]

@@ -4,6 +4,8 @@ lets the queue drain."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -73,6 +75,46 @@ def test_rate_limit_answers_429_with_retry_after(client, app_ctx, small_jpeg) ->
         "/v1/translate", files={"file": ("x.jpg", small_jpeg)}, data={"style": "invert"}
     )
     assert translate.status_code == 429
+
+
+def test_a_refused_submission_is_answered_before_its_body_is_read(app_ctx) -> None:  # type: ignore[no-untyped-def]
+    # A flood of large uploads: each refused on its headers, not after 20 MB were received.
+    app_ctx.settings.rate_limit = "1/minute"
+    app = create_app(app_ctx)
+    reads: list[int] = []
+
+    async def receive():  # type: ignore[no-untyped-def]
+        reads.append(1)
+        return {"type": "http.request", "body": b"x" * 65536, "more_body": True}
+
+    async def post() -> list[dict[str, object]]:
+        sent: list[dict[str, object]] = []
+
+        async def send(message):  # type: ignore[no-untyped-def]
+            sent.append(message)
+
+        scope = {
+            "type": "http",
+            "method": "POST",
+            "path": "/v1/jobs",
+            "raw_path": b"/v1/jobs",
+            "query_string": b"",
+            "headers": [(b"content-type", b"multipart/form-data; boundary=b")],
+            "client": ("203.0.113.7", 5000),
+            "server": ("testserver", 80),
+            "scheme": "http",
+            "root_path": "",
+            "http_version": "1.1",
+        }
+        await asyncio.wait_for(app(scope, receive, send), 5)
+        return sent
+
+    asyncio.run(post())  # the first is within the rate: the app reads it (and refuses it)
+    assert reads
+    reads.clear()
+    refused = asyncio.run(post())
+    assert refused[0]["status"] == 429 and reads == []
+    assert any(name == b"retry-after" for name, _ in refused[0]["headers"])  # type: ignore[union-attr]
 
 
 def test_the_client_is_the_peer_unless_the_proxy_is_trusted() -> None:

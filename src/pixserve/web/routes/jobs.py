@@ -14,7 +14,6 @@ from pixserve.core.errors import PixserveError
 from pixserve.services import JobView, Result
 from pixserve.web.bots import BOT_CHECK, BOT_CHECK_RESPONSE
 from pixserve.web.context import AppContext, get_context
-from pixserve.web.limits import SUBMISSION_LIMITS
 from pixserve.web.pages import language_of
 from pixserve.web.routes.uploads import read_submission
 from pixserve.web.schemas import DeletedOut, ErrorBody, JobOut
@@ -41,8 +40,8 @@ _LINK_ERRORS: dict[int | str, dict[str, object]] = {
     status_code=202,
     response_model=JobOut,
     responses={**_ERRORS, **BOT_CHECK_RESPONSE, 429: {"model": ErrorBody}},
-    # rate limit, pause, budget (web/limits.py); then the bot check (web/bots.py)
-    dependencies=[*SUBMISSION_LIMITS, *BOT_CHECK],
+    # rate limit, pause, budget: checked on the headers (web/limits.py); then the bot check
+    dependencies=BOT_CHECK,
 )
 async def submit_job(
     request: Request,

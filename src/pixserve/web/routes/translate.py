@@ -20,7 +20,6 @@ from pixserve.services.translate import POLL_SECONDS, status_for_code
 from pixserve.web.bots import BOT_CHECK, BOT_CHECK_RESPONSE
 from pixserve.web.context import AppContext, get_context
 from pixserve.web.errors import error_response
-from pixserve.web.limits import SUBMISSION_LIMITS
 from pixserve.web.pages import language_of
 from pixserve.web.routes.uploads import read_submission
 from pixserve.web.schemas import ErrorBody, JobOut
@@ -34,8 +33,8 @@ _IMAGE: dict[str, object] = {"image/jpeg": {}, "image/png": {}, "image/webp": {}
 
 @router.post(
     "/v1/translate",
-    # rate limit, pause, budget (web/limits.py); then the bot check (web/bots.py)
-    dependencies=[*SUBMISSION_LIMITS, *BOT_CHECK],
+    # rate limit, pause, budget: checked on the headers (web/limits.py); then the bot check
+    dependencies=BOT_CHECK,
     response_class=Response,
     responses={
         200: {"description": "The styled image.", "content": _IMAGE},
