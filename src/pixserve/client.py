@@ -119,18 +119,25 @@ class Client:
         email: str | None = None,
         webhook_url: str | None = None,
         lang: str | None = None,
+        bot_token: str | None = None,
     ) -> dict[str, Any]:
         """Queue ``image`` (a path or the file's bytes) in ``style``; the job as a dict.
 
         ``crop`` is ``x,y,w,h`` in the upright image (a string or four integers).
+        ``bot_token`` is a solved bot check's token, for a server with bot protection on
+        (``GET /v1/config`` says which provider).
         """
         name, data = _read_image(image)
         fields = {"style": style}
         if crop is not None:
             fields["crop"] = crop if isinstance(crop, str) else ",".join(str(int(v)) for v in crop)
-        for key, value in (("email", email), ("webhook_url", webhook_url), ("lang", lang)):
-            if value:
-                fields[key] = value
+        optional = {
+            "email": email,
+            "webhook_url": webhook_url,
+            "lang": lang,
+            "bot_token": bot_token,
+        }
+        fields |= {key: value for key, value in optional.items() if value}
         return self._json("POST", "/v1/jobs", files={"file": (name, data)}, data=fields)
 
     def job(self, job_id: str) -> dict[str, Any]:
@@ -215,6 +222,7 @@ class Client:
         *,
         crop: str | tuple[int, int, int, int] | None = None,
         email: str | None = None,
+        bot_token: str | None = None,
         progress: Progress | None = None,
         timeout: float | None = None,
     ) -> bytes:
@@ -222,7 +230,7 @@ class Client:
 
         ``progress(fraction, status, eta_seconds)`` is called as the job moves.
         """
-        job = self.submit(image, style, crop=crop, email=email)
+        job = self.submit(image, style, crop=crop, email=email, bot_token=bot_token)
         done = self.wait(job["id"], progress=progress, timeout=timeout)
         return self.result(done)
 

@@ -10,6 +10,7 @@ import httpx
 import numpy as np
 import pytest
 
+from pixserve.client import Client, PixserveClientError
 from tests.support.images import jpeg_bytes
 from tests.support.server import ServerProcess
 from tests.support.turnstile import GOOD, SECRET, SITE_KEY, Provider, SiteVerify
@@ -64,6 +65,14 @@ def test_the_good_token_is_checked_with_the_provider_and_accepted(http, provider
     assert response.status_code == 202, response.text
     assert SiteVerify.seen == [{"secret": [SECRET], "response": [GOOD], "remoteip": ["127.0.0.1"]}]
     assert post(http, "/v1/translate", bot_token=GOOD).status_code == 200
+
+
+def test_the_python_client_sends_its_bot_token(server, provider):
+    with Client(server.url) as pix:
+        assert pix.translate(tiny(), "cartoon", bot_token=GOOD)[:2] == b"\xff\xd8"  # a JPEG
+        with pytest.raises(PixserveClientError) as refused:
+            pix.submit(tiny(), "cartoon")
+    assert refused.value.code == "bot_check_failed"
 
 
 @pytest.mark.parametrize("fields", [{}, {"cf-turnstile-response": "forged"}])

@@ -25,6 +25,12 @@ from pixserve.client import Client, PixserveClientError
 @click.option("--crop", default=None, help="x,y,w,h in the upright image.")
 @click.option("--email", default=None, help="Also send the result (or the failure) here.")
 @click.option(
+    "--bot-token",
+    envvar="PIXSERVE_BOT_TOKEN",
+    default=None,
+    help="A solved bot check's token, for a server with bot protection on.",
+)
+@click.option(
     "--timeout", type=float, default=None, help="Give up waiting after this many seconds."
 )
 def client(
@@ -34,6 +40,7 @@ def client(
     url: str,
     crop: str | None,
     email: str | None,
+    bot_token: str | None,
     timeout: float | None,
 ) -> None:
     """Style SOURCE with STYLE on the server at --url and write the result to OUT.
@@ -51,7 +58,13 @@ def client(
     try:
         with Client(url) as pix:
             data = pix.translate(
-                source, style, crop=crop, email=email, progress=progress, timeout=timeout
+                source,
+                style,
+                crop=crop,
+                email=email,
+                bot_token=bot_token,
+                progress=progress,
+                timeout=timeout,
             )
     except PixserveClientError as exc:
         bar.close()
