@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from fastapi import FastAPI
 
 from pixserve.core.hardware import this_cpu
-from pixserve.core.memory import release_free_heap
+from pixserve.core.memory import map_large_blocks, release_free_heap
 from pixserve.core.settings import Settings
 from pixserve.inference.cache import EngineCache, EnginePolicy
 from pixserve.notify import HttpWebhookSender, LinkSigner, load_secret, open_mailer
@@ -89,6 +89,7 @@ def build_runtime(settings: Settings, *, warm: bool = True, workers: int | None 
     ``workers`` is how many in-process workers will share the cores (default
     ``settings.workers``): each model run gets an equal share of threads.
     """
+    map_large_blocks()  # a photo's arrays go back to the OS when freed (core/memory.py)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     url = settings.resolved_database_url
     if settings.auto_migrate:
