@@ -13,8 +13,8 @@ and a running ``total``:
   ``retry`` whether it requeues or fails the job).
 
 Rows are only ever upserted upwards; deleting jobs leaves them alone. The statements here
-run in the same transaction as the job's move (on PostgreSQL in the same statement as a
-success, see :func:`pixserve.queue.run_stats.record_run`).
+run in the same transaction as the job's move (on PostgreSQL in the same statement, see
+:mod:`pixserve.queue.finish`).
 """
 
 from __future__ import annotations
@@ -132,7 +132,7 @@ def _bucket_table() -> ColumnElement[object] | object:
 def run_rows_from(done: CTE) -> Insert:
     """PostgreSQL: the upsert of a success's buckets, reading ``style``, ``created_at``,
     ``started_at`` and ``finished_at`` from ``done`` (the success's ``RETURNING``), for a
-    ``WITH`` clause next to the run statistics (see ``record_run``)."""
+    ``WITH`` clause next to the run statistics (see :mod:`pixserve.queue.finish`)."""
     buckets = _bucket_table()
     started = done.c.started_at
     wait = extract("epoch", started - done.c.created_at)
@@ -151,7 +151,7 @@ def run_rows_from(done: CTE) -> Insert:
 
 def error_from(done: CTE) -> Insert:
     """PostgreSQL: the upsert of one failed attempt (code ``:p_code``) of the job ``done``
-    returns (its ``style``), as the main statement after a ``WITH done AS (UPDATE …)``."""
+    returns (its ``style``), for a ``WITH`` clause after ``done AS (UPDATE …)``."""
     code = bindparam("p_code", type_=String())
     rows = select(done.c.style, literal(ERRORS), code, literal(1, BigInteger()), literal(0.0))
     stmt = _insert("postgresql").from_select(

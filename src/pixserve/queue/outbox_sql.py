@@ -1,26 +1,57 @@
 """``SqlOutbox``: the outbox in the job database (the ``deliveries`` table).
 
 The claim is the job claim's shape: one ``UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP
-LOCKED) RETURNING *`` in one write transaction (``BEGIN IMMEDIATE`` on SQLite).
+LOCKED) RETURNING *`` in one write transaction (``BEGIN IMMEDIATE`` on SQLite). A job's
+terminal deliveries are not added here but by the job's own finish, in its transaction
+(:mod:`pixserve.queue.finish`), from the same :func:`delivery_values`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import and_, delete, insert, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Insert, and_, delete, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from pixserve.domain.delivery import Channel, Delivery, DeliveryStatus, JobEvent, NewDelivery
 from pixserve.queue.database import SqlDatabase
 from pixserve.queue.outbox import Outbox
-from pixserve.queue.outbox_memory import MemoryOutbox
 from pixserve.queue.tables import deliveries
 
 _PENDING = DeliveryStatus.PENDING.value
 _SENDING = DeliveryStatus.SENDING.value
+
+
+def delivery_values(new: NewDelivery, now: datetime) -> dict[str, Any]:
+    """The row ``new`` becomes when queued at ``now``: pending, due at once."""
+    return {
+        "id": new.id,
+        "job_id": new.job_id,
+        "channel": new.channel.value,
+        "event": new.event.value,
+        "target": new.target,
+        "payload": dict(new.payload),
+        "status": _PENDING,
+        "attempts": 0,
+        "max_attempts": new.max_attempts,
+        "next_attempt_at": now,
+        "lease_expires_at": None,
+        "last_error": None,
+        "created_at": now,
+        "updated_at": now,
+        "sent_at": None,
+    }
+
+
+@cache
+def add_deliveries(dialect: str) -> Insert:
+    """``INSERT INTO deliveries … ON CONFLICT DO NOTHING``: a job's event goes out once per
+    channel, however often it is queued (values: rows of :func:`delivery_values`)."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(deliveries).on_conflict_do_nothing()
 
 
 class SqlOutbox(SqlDatabase):
@@ -28,32 +59,11 @@ class SqlOutbox(SqlDatabase):
 
     def add(self, new: NewDelivery) -> Delivery | None:
         """Queue ``new`` as pending, due now; None if this job, channel and event has one."""
-        now = self._now()
-        values = {
-            "id": new.id,
-            "job_id": new.job_id,
-            "channel": new.channel.value,
-            "event": new.event.value,
-            "target": new.target,
-            "payload": dict(new.payload),
-            "status": _PENDING,
-            "attempts": 0,
-            "max_attempts": new.max_attempts,
-            "next_attempt_at": now,
-            "lease_expires_at": None,
-            "last_error": None,
-            "created_at": now,
-            "updated_at": now,
-            "sent_at": None,
-        }
-        try:
-            with self._write() as conn:
-                row = conn.execute(
-                    insert(deliveries).values(values).returning(*deliveries.c)
-                ).mappings()
-                return _delivery(row.one())
-        except IntegrityError:
-            return None
+        values = delivery_values(new, self._now())
+        stmt = add_deliveries(self._engine.dialect.name).values(values).returning(*deliveries.c)
+        with self._write() as conn:
+            row = conn.execute(stmt).mappings().first()
+        return None if row is None else _delivery(row)
 
     def claim_due(
         self, worker_id: str, *, lease_seconds: float = 60.0, limit: int = 10
@@ -155,7 +165,5 @@ def _delivery(row: Mapping[Any, Any]) -> Delivery:
 
 
 def open_outbox(url: str) -> Outbox:
-    """The outbox beside the job store at ``url``: ``memory://`` → a :class:`MemoryOutbox`."""
-    if url.strip().lower().startswith("memory:"):
-        return MemoryOutbox()
+    """The outbox beside the job store at ``url`` (a SQLite or PostgreSQL URL)."""
     return SqlOutbox(url.strip())

@@ -1,5 +1,6 @@
 """``PgMoves``: a worker's own moves on PostgreSQL (claim, heartbeat, finish), sent straight
-through psycopg. A success and its run statistics are one statement (``record_run``).
+through psycopg. A finish and everything that goes with it is one statement
+(:mod:`pixserve.queue.finish`).
 
 These few statements are what every worker runs for every job, so on a busy queue they are
 the queue. Through SQLAlchemy a claim plus a finish cost a worker process about 1.7 ms of CPU
@@ -14,6 +15,7 @@ processes sharing two cores, that client time is what bounds throughput, so here
   last milliseconds of moves, which only makes a job run again once its lease runs out (the
   lost run's guarded finish changes nothing), never loses one (docs/architecture.md);
 * statements are prepared on the server from their first run;
+* bound dicts (an outbox row's payload) go as JSON, as SQLAlchemy's JSON type would send them;
 * connections come from a small pool of their own, kept apart from SQLAlchemy's so that the
   autocommit mode is never switched back and forth.
 
@@ -31,7 +33,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ClauseElement, func, select
+from sqlalchemy import ClauseElement, Update, func, select
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.types import JSON
 
@@ -39,8 +41,8 @@ from pixserve.core.errors import Unavailable
 from pixserve.domain.job import Crop
 from pixserve.queue.claim import claim_oldest, owned_params, owned_update, requeue_expired
 from pixserve.queue.columns import CropText, UtcDateTime
+from pixserve.queue.finish import finish_chain
 from pixserve.queue.listen import CHANNEL
-from pixserve.queue.run_stats import record_run
 from pixserve.queue.tables import jobs
 
 if TYPE_CHECKING:
@@ -67,7 +69,10 @@ class _Compiled:
         }
 
     def params(self, given: Mapping[str, object]) -> dict[str, object]:
-        return {**self.constants, **given}
+        from psycopg.types.json import Json
+
+        bound = {k: Json(v) if isinstance(v, dict) else v for k, v in given.items()}
+        return {**self.constants, **bound}
 
 
 def _to_utc(value: datetime | None) -> datetime | None:
@@ -125,9 +130,10 @@ def _owned(keys: tuple[str, ...]) -> _Compiled:
     return _Compiled(owned_update(keys, bound=True))
 
 
-@lru_cache(maxsize=8)
-def _succeed(keys: tuple[str, ...]) -> _Compiled:
-    return _Compiled(record_run("postgresql", owned_update(keys, bound=True)))
+@lru_cache(maxsize=64)
+def _finish(update: Update, run: bool, error: bool, news: int) -> _Compiled:
+    # ``update`` comes from a cached builder: the same object for the same shape.
+    return _Compiled(finish_chain(update, run=run, error=error, news=news))
 
 
 class PgMoves:
@@ -230,20 +236,27 @@ class PgMoves:
             cursor = conn.execute(statement.sql, statement.params(params), prepare=True)
             return cursor.rowcount == 1
 
-    def succeed(
+    def finish(
         self,
-        job_id: str,
-        worker_id: str,
-        values: Mapping[str, object],
-        stats: Mapping[str, object],
-    ) -> bool:
-        """The guarded success (``values``) and its run statistics (``p_seconds``,
-        ``p_now``) as one statement; whether the worker still owned the job."""
-        statement = _succeed(tuple(sorted(values)))
-        params = {**owned_params(job_id, worker_id, values), **stats}
+        update: Update,
+        params: Mapping[str, object],
+        *,
+        run: bool,
+        error: bool,
+        news: int,
+    ) -> dict[str, Any] | None:
+        """:func:`~pixserve.queue.finish.finish_chain` in one round trip; the job's row, or
+        None if the worker no longer owned the job."""
+        statement = _finish(update, run, error, news)
         with self._connection() as conn:
-            cursor = conn.execute(statement.sql, statement.params(params), prepare=True)
-            return cursor.rowcount == 1
+            row = conn.execute(statement.sql, statement.params(params), prepare=True).fetchone()
+        return None if row is None else job_row(row)
+
+    def notify(self) -> None:
+        """Wake the workers of every process (a finish put a job back in the queue)."""
+        notify = _notify()
+        with self._connection() as conn:
+            conn.execute(notify.sql, notify.params({}), prepare=True)
 
     def claim_sql(self, filtered: bool, limit: int) -> tuple[str, dict[str, Any]]:
         """The claim's SQL text and SQLAlchemy's own values for it (for EXPLAIN in tests)."""

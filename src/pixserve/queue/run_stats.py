@@ -15,12 +15,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Float, Insert, Update, bindparam, case, literal, select
+from sqlalchemy import ColumnElement, Float, Insert, bindparam, case, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.selectable import CTE
 
 from pixserve.queue.columns import UtcDateTime
-from pixserve.queue.job_metrics import run_rows_from
-from pixserve.queue.tables import jobs, style_stats
+from pixserve.queue.tables import style_stats
 
 #: How far one run moves the mean once warmed up.
 WEIGHT = 0.2
@@ -42,7 +42,7 @@ class RunStats:
 def next_mean(runs: int, mean: float, seconds: float) -> float:
     """The mean after one more run of ``seconds``, when ``runs`` runs averaged ``mean``.
 
-    The formula of :func:`record_run`, for stores that keep statistics in memory.
+    The formula :func:`record_run` writes in SQL, in Python (tests check one against the other).
     """
     weight = 1.0 / (runs + 1) if runs < WARMUP else WEIGHT
     return mean + (seconds - mean) * weight
@@ -54,33 +54,26 @@ def _weight() -> ColumnElement[float]:
     return case((runs < WARMUP, one / (runs + one)), else_=literal(WEIGHT, Float()))
 
 
-def record_run(dialect: str, success: Update | None = None) -> Insert:
+def record_run(dialect: str, done: CTE | None = None) -> Insert:
     """``INSERT INTO style_stats … ON CONFLICT (style) DO UPDATE``: one run of
     ``:p_seconds`` at ``:p_now``, by :func:`next_mean`.
 
-    Without ``success`` the style is ``:p_style``. With it (PostgreSQL only: an
-    ``UPDATE jobs …`` that guards a job's success), the style comes from that update's
-    ``RETURNING`` as a ``WITH`` clause, so the success and its statistics are one statement:
-    nothing is recorded when the guard does not match, and the row count says whether it did.
-    That statement also adds the run to the ``job_metrics`` histograms (queue wait and run
-    time, :func:`~pixserve.queue.job_metrics.run_rows_from`).
+    Without ``done`` the style is ``:p_style``. With it (PostgreSQL only: the ``RETURNING``
+    of the guarded success, as a ``WITH`` clause) the style comes from that row, so nothing is
+    recorded when the guard did not match (see :mod:`pixserve.queue.finish`).
     """
     seconds = bindparam("p_seconds", type_=Float())
     now = bindparam("p_now", type_=UtcDateTime())
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    if success is None:
+    if done is None:
         stmt = insert(style_stats).values(
             style=bindparam("p_style"), runs=1, mean_seconds=seconds, updated_at=now
         )
     else:
-        returned = (jobs.c.style, jobs.c.created_at, jobs.c.started_at, jobs.c.finished_at)
-        done = success.returning(*returned).cte("done")
         rows = select(done.c.style, literal(1), seconds, now).select_from(done)
         stmt = insert(style_stats).from_select(
             ["style", "runs", "mean_seconds", "updated_at"], rows
         )
-        # The success's histogram buckets (job_metrics.py) in the same statement.
-        stmt = stmt.add_cte(run_rows_from(done).cte("buckets"))
     mean = style_stats.c.mean_seconds
     return stmt.on_conflict_do_update(
         index_elements=[style_stats.c.style],

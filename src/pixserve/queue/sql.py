@@ -1,9 +1,11 @@
 """``SqlJobStore``: the job queue in a SQL database (SQLite or PostgreSQL).
 
 Every state change is one guarded statement; worker calls match ``id``, ``status =
-'running'`` and ``worker_id`` so a worker that lost its lease changes nothing. Write
-transactions begin with ``BEGIN IMMEDIATE`` on SQLite (see :mod:`pixserve.queue.engine`); on
-PostgreSQL the claim's ``FOR UPDATE SKIP LOCKED`` lets concurrent claims pass each other.
+'running'`` and ``worker_id`` so a worker that lost its lease changes nothing. A job's end
+takes its statistics and its news along, in one statement on PostgreSQL and one transaction
+on SQLite (:mod:`pixserve.queue.finish`). Write transactions begin with ``BEGIN IMMEDIATE``
+on SQLite (see :mod:`pixserve.queue.engine`); on PostgreSQL the claim's ``FOR UPDATE SKIP
+LOCKED`` lets concurrent claims pass each other.
 
 Statements that make a job claimable also wake idle workers: in this process directly, and
 on PostgreSQL in every process through ``pg_notify`` (see :mod:`pixserve.queue.listen`).
@@ -20,19 +22,18 @@ from sqlalchemy import (
     ClauseElement,
     ColumnElement,
     Connection,
+    Update,
     and_,
-    case,
     delete,
     func,
     insert,
-    literal,
-    null,
     or_,
     select,
     update,
 )
 from sqlalchemy.exc import IntegrityError
 
+from pixserve.domain.delivery import NewDelivery
 from pixserve.domain.job import Job, JobStatus, NewJob
 from pixserve.queue import job_metrics as jm
 from pixserve.queue.claim import (
@@ -45,11 +46,11 @@ from pixserve.queue.claim import (
     sql_text,
 )
 from pixserve.queue.clock import Clock, utc_now
-from pixserve.queue.columns import UtcDateTime
+from pixserve.queue.finish import chain_params, finish_in, news_rows, retry_update
 from pixserve.queue.listen import CHANNEL, PgListener, libpq_conninfo
 from pixserve.queue.pg_moves import PgMoves
 from pixserve.queue.rows import job_from_row, new_job_values, tally_ahead
-from pixserve.queue.run_stats import RunStats, record_run
+from pixserve.queue.run_stats import RunStats
 from pixserve.queue.tables import job_metrics as job_metrics_table
 from pixserve.queue.tables import jobs, style_stats
 from pixserve.queue.upkeep import SqlUpkeep
@@ -207,6 +208,9 @@ class SqlJobStore(SqlUpkeep):
         }
         if progress is not None:
             values["progress"] = min(max(float(progress), 0.0), 1.0)
+        if lease_seconds < 0:
+            # An ended lease (a dead holder): the next claim sweeps, whatever the interval.
+            self._next_sweep = None
         return self._update_owned(job_id, worker_id, values)
 
     def succeed(
@@ -218,14 +222,12 @@ class SqlJobStore(SqlUpkeep):
         content_type: str,
         result_size: tuple[int, int] | None = None,
         run_seconds: float | None = None,
-    ) -> bool:
-        """Mark the job succeeded with its result (clearing older errors) and record the run
-        in ``style_stats``, in one transaction; False if lost.
-
-        On PostgreSQL that is one statement (``WITH done AS (UPDATE jobs …) INSERT INTO
-        style_stats …``, see :func:`~pixserve.queue.run_stats.record_run`); on SQLite the
-        update and the insert share one ``BEGIN IMMEDIATE`` transaction.
-        """
+        preview_key: str | None = None,
+        news: Sequence[NewDelivery] | None = None,
+    ) -> Job | None:
+        """Mark the job succeeded with its result and preview (clearing older errors), in one
+        write with its run statistics and its ``news`` (see :mod:`pixserve.queue.finish`);
+        the succeeded job, or None if the worker lost it."""
         now = self._now()
         width, height = result_size or (None, None)
         values: dict[str, object] = {
@@ -234,60 +236,95 @@ class SqlJobStore(SqlUpkeep):
             "result_content_type": content_type,
             "result_width": width,
             "result_height": height,
+            "preview_key": preview_key,
             "progress": 1.0,
             "error_code": None,
             "error_message": None,
             "lease_expires_at": None,
             "finished_at": now,
             "updated_at": now,
+            "notified_at": None if news is None else now,
         }
-        if run_seconds is None:
-            return self._update_owned(job_id, worker_id, values)
-        stats: dict[str, object] = {"p_seconds": float(run_seconds), "p_now": now}
-        if self._moves is not None:
-            return self._moves.succeed(job_id, worker_id, values, stats)
-        returned = (jobs.c.style, jobs.c.created_at, jobs.c.started_at)
-        success = owned_update(tuple(sorted(values)), bound=True).returning(*returned)
-        with self._write() as conn:
-            row = conn.execute(success, owned_params(job_id, worker_id, values)).first()
-            if row is None:
-                return False
-            dialect = self._engine.dialect.name
-            conn.execute(record_run(dialect), {"p_style": row.style, **stats})
-            # Its queue wait and run time, into the job_metrics histograms.
-            buckets = jm.run_rows(row.style, row.created_at, row.started_at, now)
-            conn.execute(jm.add_rows(dialect, buckets))
-        return True
+        update = owned_update(tuple(sorted(values)), bound=True)
+        params = owned_params(job_id, worker_id, values)
+        return self._finish(update, params, now=now, run_seconds=run_seconds, news=news)
 
-    def _update_owned_counting(
+    def fail(
         self,
         job_id: str,
         worker_id: str,
-        values: dict[str, object],
-        code: str,
         *,
-        requeues: bool = False,
-    ) -> bool:
-        """:meth:`_update_owned` that also counts an error ``code`` of the job's style in
-        ``job_metrics``, in the same statement (PostgreSQL) or transaction (SQLite)."""
-        stmt = owned_update(tuple(values)).values(**values)
-        params = owned_params(job_id, worker_id)
-        with self._write() as conn:
-            if self._postgres:
-                done = stmt.returning(jobs.c.style).cte("done")
-                counted = jm.error_from(done).returning(job_metrics_table.c.count)
-                owned = conn.execute(counted, {**params, "p_code": code}).first() is not None
-            else:
-                row = conn.execute(stmt.returning(jobs.c.style), params).first()
-                owned = row is not None
-                if row is not None:
-                    error = jm.error_row(row.style, code)
-                    conn.execute(jm.add_rows("sqlite", [error]))
-            if owned and requeues:
-                self._announce(conn)
-        if owned and requeues:
+        code: str,
+        message: str,
+        news: Sequence[NewDelivery] | None = None,
+    ) -> Job | None:
+        """Mark the job failed for good, in one write with its error count and its ``news``;
+        the failed job, or None if the worker lost it."""
+        now = self._now()
+        values: dict[str, object] = {
+            "status": _FAILED,
+            "error_code": code,
+            "error_message": message,
+            "lease_expires_at": None,
+            "finished_at": now,
+            "updated_at": now,
+            "notified_at": None if news is None else now,
+        }
+        update = owned_update(tuple(sorted(values)), bound=True)
+        params = owned_params(job_id, worker_id, values)
+        return self._finish(update, params, now=now, code=code, news=news)
+
+    def retry(
+        self,
+        job_id: str,
+        worker_id: str,
+        *,
+        code: str,
+        message: str,
+        news: Sequence[NewDelivery] | None = None,
+    ) -> Job | None:
+        """Back to ``queued`` if attempts remain, else ``failed`` with its ``news``; the error is
+        recorded either way. The job as it is now, or None if the worker lost it."""
+        now = self._now()
+        values: dict[str, object] = {
+            "error_code": code,
+            "error_message": message,
+            "notified_at": None if news is None else now,
+        }
+        params = owned_params(job_id, worker_id, values)
+        return self._finish(retry_update(), params, now=now, code=code, news=news)
+
+    def _finish(
+        self,
+        update: Update,
+        params: dict[str, object],
+        *,
+        now: datetime,
+        run_seconds: float | None = None,
+        code: str | None = None,
+        news: Sequence[NewDelivery] | None = None,
+    ) -> Job | None:
+        """Run a worker's last move on a job (``update``, guarded and bound) as one write:
+        one statement on PostgreSQL, one transaction on SQLite (:mod:`~pixserve.queue.finish`)."""
+        rows = news_rows(news, now)
+        row: Mapping[Any, Any] | None
+        if self._moves is not None:
+            given = chain_params(params, now=now, run_seconds=run_seconds, code=code, rows=rows)
+            run, error = run_seconds is not None, code is not None
+            row = self._moves.finish(update, given, run=run, error=error, news=len(rows))
+        else:
+            with self._write() as conn:
+                row = finish_in(
+                    conn, update, params, now=now, run_seconds=run_seconds, code=code, rows=rows
+                )
+        if row is None:
+            return None
+        job = job_from_row(row)
+        if job.status is JobStatus.QUEUED:  # a retry: wake idle workers, here and elsewhere
+            if self._moves is not None:
+                self._moves.notify()
             self._wakeup.notify()
-        return owned
+        return job
 
     def job_metrics(self) -> jm.JobMetrics:
         """The cumulative histograms and error counts per style (``job_metrics`` table)."""
@@ -296,44 +333,6 @@ class SqlJobStore(SqlUpkeep):
         with self._read() as conn:
             rows = [tuple(r) for r in conn.execute(stmt).all()]
         return jm.read(rows)
-
-    def fail(self, job_id: str, worker_id: str, *, code: str, message: str) -> bool:
-        """Mark the job failed for good (counting ``code`` in ``job_metrics``); False if the
-        worker lost it."""
-        now = self._now()
-        return self._update_owned_counting(
-            job_id,
-            worker_id,
-            {
-                "status": _FAILED,
-                "error_code": code,
-                "error_message": message,
-                "lease_expires_at": None,
-                "finished_at": now,
-                "updated_at": now,
-            },
-            code,
-        )
-
-    def retry(self, job_id: str, worker_id: str, *, code: str, message: str) -> bool:
-        """Back to ``queued`` if attempts remain, else ``failed``; records the error either way."""
-        now = self._now()
-        spent = jobs.c.attempts >= jobs.c.max_attempts
-        return self._update_owned_counting(
-            job_id,
-            worker_id,
-            {
-                "status": case((spent, _FAILED), else_=_QUEUED),
-                "worker_id": case((spent, jobs.c.worker_id), else_=null()),
-                "finished_at": case((spent, literal(now, UtcDateTime())), else_=null()),
-                "error_code": code,
-                "error_message": message,
-                "lease_expires_at": None,
-                "updated_at": now,
-            },
-            code,
-            requeues=True,
-        )
 
     def release(self, job_id: str, worker_id: str) -> bool:
         """Hand the job back to the queue, giving back the attempt it was spending."""

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
+from pixserve.domain.delivery import NewDelivery
 from pixserve.domain.job import Job, JobStatus, NewJob
 from pixserve.domain.metrics import JobMetrics
 from pixserve.queue.run_stats import RunStats
@@ -16,10 +17,14 @@ from pixserve.queue.run_stats import RunStats
 class JobStore(Protocol):
     """Jobs, their status and their leases.
 
-    Every state change is one atomic statement, guarded by the status (and, for a worker's
+    Every state change is one atomic write, guarded by the status (and, for a worker's
     calls, by ``worker_id``): a worker that lost its lease can never overwrite the job of the
-    worker that owns it now. Methods that a worker calls return ``False`` when the guard did
-    not match (lease lost, job canceled or deleted) so the worker can drop the job.
+    worker that owns it now. Methods that a worker calls return ``False`` or ``None`` when the
+    guard did not match (lease lost, job canceled or deleted) so the worker can drop the job.
+
+    A job's end (``succeed``, ``fail``, a ``retry`` that spends the last attempt) is one event:
+    its status, result, preview, statistics, ``news`` (the e-mails and webhooks announcing it,
+    into the outbox) and ``notified_at`` are written together or not at all.
     """
 
     def enqueue(self, new: NewJob) -> Job:
@@ -66,21 +71,43 @@ class JobStore(Protocol):
         content_type: str,
         result_size: tuple[int, int] | None = None,
         run_seconds: float | None = None,
-    ) -> bool:
-        """Mark the job succeeded with its result; False if the worker lost it.
+        preview_key: str | None = None,
+        news: Sequence[NewDelivery] | None = None,
+    ) -> Job | None:
+        """Mark the job succeeded with its result; the job as it is now, None if the worker
+        lost it (then nothing is written).
 
-        ``result_size`` is the result's (width, height). ``run_seconds`` (how long the run
-        took) is added to the style's :class:`RunStats` in the same transaction; nothing is
-        recorded when the worker lost the job.
+        ``result_size`` is the result's (width, height), ``preview_key`` its preview image.
+        ``run_seconds`` (how long the run took) is added to the style's :class:`RunStats`.
+        ``news`` are queued in the outbox and the job marked notified; ``None`` (a worker that
+        does not build them) leaves both to the housekeeper's sweep (:meth:`mark_notified`).
         """
         ...
 
-    def fail(self, job_id: str, worker_id: str, *, code: str, message: str) -> bool:
-        """Mark the job failed for good; False if the worker lost it."""
+    def fail(
+        self,
+        job_id: str,
+        worker_id: str,
+        *,
+        code: str,
+        message: str,
+        news: Sequence[NewDelivery] | None = None,
+    ) -> Job | None:
+        """Mark the job failed for good, with its ``news`` as for :meth:`succeed`; the job as
+        it is now, None if the worker lost it."""
         ...
 
-    def retry(self, job_id: str, worker_id: str, *, code: str, message: str) -> bool:
-        """After a transient error: back to ``queued`` if attempts remain, else ``failed``."""
+    def retry(
+        self,
+        job_id: str,
+        worker_id: str,
+        *,
+        code: str,
+        message: str,
+        news: Sequence[NewDelivery] | None = None,
+    ) -> Job | None:
+        """After a transient error: back to ``queued`` if attempts remain, else ``failed``
+        with its ``news`` (ignored when the job is re-queued); None if the worker lost it."""
         ...
 
     def release(self, job_id: str, worker_id: str) -> bool:
@@ -158,11 +185,7 @@ class JobStore(Protocol):
         """Release connections."""
         ...
 
-    # -- delivery and retention: previews, housekeeping marks, admin moves, scans ----------
-
-    def attach_preview(self, job_id: str, worker_id: str, *, preview_key: str) -> bool:
-        """Record the preview image of a running job; False if the worker lost it."""
-        ...
+    # -- delivery and retention: housekeeping marks, admin moves, scans --------------------
 
     def transition(
         self,
@@ -185,8 +208,10 @@ class JobStore(Protocol):
         """Record that the job's original is gone from storage; False if there is no job."""
         ...
 
-    def mark_notified(self, job_id: str) -> bool:
-        """Record that the job's terminal e-mail/webhook deliveries are queued."""
+    def mark_notified(self, job_id: str, news: Sequence[NewDelivery] = ()) -> bool:
+        """Queue ``news`` and record that the job's terminal deliveries are queued, in one
+        transaction (for jobs whose finish did not); False if there is no such job or it was
+        marked already."""
         ...
 
     def find_finished(

@@ -1,8 +1,9 @@
 """Delivering the news: queue e-mails and webhook calls for job events, then send them.
 
 Queueing writes rows to the outbox (the job database), so what is queued survives any
-worker's death; sending claims due rows with a lease, tries once, and either marks them sent
-or schedules the next try with exponential backoff. A delivery that fails for good is kept
+worker's death: a job's terminal news (:meth:`DeliveryService.news`) go in with the job's own
+finish, in its transaction. Sending claims due rows with a lease, tries once, and either marks
+them sent or schedules the next try with exponential backoff. A delivery that fails for good is kept
 on the job's record (``GET /v1/jobs/{id}`` shows it); it never changes the job's status.
 """
 
@@ -12,6 +13,7 @@ import json
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -83,14 +85,22 @@ class DeliveryService:
         if job.webhook_url:
             self.outbox.add(self._webhook(job, JobEvent.RUNNING, max_attempts=1))
 
-    def job_finished(self, job: Job) -> None:
-        """Queue the e-mail and the terminal webhook of a succeeded or failed job, once."""
+    def news(self, job: Job) -> list[NewDelivery]:
+        """The e-mail and the terminal webhook announcing a succeeded or failed ``job`` (none
+        for other statuses), for the job's finish to queue in its own transaction.
+
+        ``job`` may be the row a running job is about to become: without a ``finished_at``,
+        its links are cut at the result's deletion as if it finished now.
+        """
         event = _TERMINAL_EVENTS.get(job.status)
-        if event is None or job.notified_at is not None:
-            return
+        if event is None:
+            return []
+        if job.finished_at is None:
+            job = replace(job, finished_at=self.clock())
         attempts = self.settings.notify_max_attempts
+        found = []
         if job.email and self.mailer is not None:
-            self.outbox.add(
+            found.append(
                 NewDelivery(
                     job_id=job.id,
                     channel=Channel.EMAIL,
@@ -100,11 +110,18 @@ class DeliveryService:
                 )
             )
         if job.webhook_url:
-            self.outbox.add(self._webhook(job, event, max_attempts=attempts))
-        self.jobs.mark_notified(job.id)
+            found.append(self._webhook(job, event, max_attempts=attempts))
+        return found
+
+    def job_finished(self, job: Job) -> None:
+        """Queue the news of a succeeded or failed job whose finish did not (it finished
+        before this version, or where no news were built), with its notified mark, once."""
+        if job.status in _TERMINAL_EVENTS and job.notified_at is None:
+            self.jobs.mark_notified(job.id, self.news(job))
 
     def sweep(self, limit: int = 100) -> int:
-        """Queue what a worker that died right after finishing a job did not; how many jobs."""
+        """Queue the news of finished jobs that have none queued (see :meth:`job_finished`);
+        how many jobs."""
         found = self.jobs.find_finished(
             statuses=_TERMINAL_EVENTS.keys(), unnotified=True, limit=limit
         )

@@ -1,7 +1,8 @@
 """The housekeeper: a side thread of every worker process that sends and deletes.
 
-It sends due deliveries (e-mails and webhooks from the outbox), re-queues the news of jobs
-whose worker died right after finishing them, and runs the retention cleanup every
+It sends due deliveries (e-mails and webhooks from the outbox), queues the news of finished
+jobs whose finish did not (they finished before news went in with the finish, or in a worker
+without a delivery service), and runs the retention cleanup every
 ``cleanup_interval_seconds``. Several processes may run one each: deliveries are claimed
 with a lease, and every cleanup step is idempotent.
 """

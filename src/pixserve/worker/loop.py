@@ -8,6 +8,8 @@ import secrets
 import threading
 import time
 from collections.abc import Collection
+from dataclasses import replace
+from typing import Any
 
 import numpy as np
 
@@ -22,7 +24,8 @@ from pixserve.core.errors import (
 )
 from pixserve.core.memory import release_free_heap
 from pixserve.core.settings import Settings
-from pixserve.domain.job import Job
+from pixserve.domain.delivery import NewDelivery
+from pixserve.domain.job import Job, JobStatus
 from pixserve.imaging import ImageFormat, encode_image
 from pixserve.queue.store import JobStore
 from pixserve.services import keys
@@ -151,29 +154,35 @@ class Worker:
         if job is not None and self.jobs.release(job.id, self.worker_id):
             log.warning("worker %s handed job %s back to the queue", self.worker_id, job.id)
 
-    def _succeed(
-        self, job: Job, key: str, content_type: str, size: tuple[int, int], seconds: float
-    ) -> bool:
-        """``succeed`` (recording the result's ``size`` and the run's ``seconds`` in the
-        style's statistics), retried with backoff while the database is away (until ``stop``).
+    def _news(self, job: Job, **ending: Any) -> list[NewDelivery] | None:
+        """The deliveries announcing the job once its finish sets ``ending``, for that very
+        finish to queue (None: this worker builds none; the housekeeper's sweep will)."""
+        if self.aftercare is None:
+            return None
+        return self.aftercare.news(replace(job, **ending))
+
+    def _succeed(self, job: Job, **result: Any) -> Job | None:
+        """``succeed`` with ``result`` and the success's news, retried with backoff while the
+        database is away (until ``stop``); the succeeded job, or None if it was lost.
 
         A retry may find the job already succeeded with this very key: an earlier try
         committed but its answer was lost with the connection. That is a success, not a loss.
         """
+        news = self._news(
+            job,
+            status=JobStatus.SUCCEEDED,
+            result_key=result["result_key"],
+            preview_key=result["preview_key"],
+        )
         delay = self.settings.poll_interval
         while True:
             try:
-                if self.jobs.succeed(
-                    job.id,
-                    self.worker_id,
-                    result_key=key,
-                    content_type=content_type,
-                    result_size=size,
-                    run_seconds=seconds,
-                ):
-                    return True
+                done = self.jobs.succeed(job.id, self.worker_id, news=news, **result)
+                if done is not None:
+                    return done
                 current = self.jobs.get(job.id)
-                return current is not None and current.result_key == key
+                ours = current is not None and current.result_key == result["result_key"]
+                return current if ours else None
             except Unavailable:
                 if self.stop.is_set():
                     raise
@@ -181,10 +190,18 @@ class Worker:
                 self.stop.wait(delay)
                 delay = min(delay * 2, 10.0)
 
+    def _fail(self, job: Job, code: str, message: str, *, retry: bool = False) -> Job | None:
+        """End the job as failed (or, with ``retry``, re-queue it while attempts remain), with
+        the failure's news; the job as it is now, or None if it was lost."""
+        news = self._news(job, status=JobStatus.FAILED, error_code=code, error_message=message)
+        move = self.jobs.retry if retry else self.jobs.fail
+        return move(job.id, self.worker_id, code=code, message=message, news=news)
+
     def process(self, job: Job) -> None:
         """Run one claimed job to a terminal status, a retry, or a discard if it was lost."""
         self.current = job
         context = logs.job_id.set(job.id)  # every log line of this job carries its id
+        ended: Job | None = None
         try:
             with Heartbeat(
                 self.jobs,
@@ -193,32 +210,28 @@ class Worker:
                 lease_seconds=self.settings.lease_seconds,
                 progress_interval=self.settings.progress_interval,
             ) as beat:
-                self._run_job(job, beat)
+                ended = self._run_job(job, beat)
         except JobLost:
             log.info("job %s was canceled or taken over; result discarded", job.id)
         except PERMANENT_ERRORS as exc:
             log.info("job %s failed: %s (%s)", job.id, exc.message, exc.code)
-            self.jobs.fail(job.id, self.worker_id, code=exc.code, message=exc.message)
+            ended = self._fail(job, exc.code, exc.message)
         except PixserveError as exc:
             log.warning("job %s attempt %d failed: %s", job.id, job.attempts, exc.message)
-            self.jobs.retry(job.id, self.worker_id, code=exc.code, message=exc.message)
+            ended = self._fail(job, exc.code, exc.message, retry=True)
         except Exception:
             log.exception("job %s attempt %d crashed", job.id, job.attempts)
-            self.jobs.retry(
-                job.id,
-                self.worker_id,
-                code="internal_error",
-                message="An unexpected error stopped this image; it will be retried.",
-            )
+            message = "An unexpected error stopped this image; it will be retried."
+            ended = self._fail(job, "internal_error", message, retry=True)
         finally:
             self.current = None
             self.processed += 1
             if self.aftercare is not None:
-                self.aftercare.finished(job.id)
+                self.aftercare.finished(job.id, ended)
             release_free_heap()  # the photo's buffers, or RSS keeps the largest size seen
             logs.job_id.reset(context)
 
-    def _run_job(self, job: Job, beat: Heartbeat) -> None:
+    def _run_job(self, job: Job, beat: Heartbeat) -> Job:
         settings = self.settings
         started = time.monotonic()  # the run time ETAs learn from: claim to stored result
         data = self.blobs.get(job.input_key)
@@ -238,23 +251,29 @@ class Worker:
         preview_key = self._store_preview(job, pixels)
         key = keys.result_key(job.id, job.attempts, self.worker_id, fmt.extension)
         self.blobs.put(key, body)
-        size = (int(pixels.shape[1]), int(pixels.shape[0]))
-        if not self._succeed(job, key, fmt.content_type, size, time.monotonic() - started):
+        done = self._succeed(
+            job,
+            result_key=key,
+            content_type=fmt.content_type,
+            result_size=(int(pixels.shape[1]), int(pixels.shape[0])),
+            run_seconds=time.monotonic() - started,
+            preview_key=preview_key,
+        )
+        if done is None:
             self.blobs.delete(key)
             if preview_key:
                 self.blobs.delete(preview_key)
             raise JobLost()
         log.info("job %s succeeded (%s)", job.id, job.style)
+        return done
 
     def _store_preview(self, job: Job, pixels: np.ndarray) -> str | None:
-        """Store the style's preview of ``pixels`` (always JPEG), if it declares one."""
+        """Store the style's preview of ``pixels`` (always JPEG), if it declares one; the
+        success records its key."""
         preview = self.renderer.preview(job.style, pixels)
         if preview is None:
             return None
         body = encode_image(preview, ImageFormat.JPEG, quality=PREVIEW_QUALITY)
         key = keys.preview_key(job.id, job.attempts, self.worker_id)
         self.blobs.put(key, body)
-        if not self.jobs.attach_preview(job.id, self.worker_id, preview_key=key):
-            self.blobs.delete(key)
-            raise JobLost()
         return key

@@ -1,8 +1,9 @@
 """The ``JobStore`` contract on PostgreSQL, plus what only PostgreSQL has: ``SKIP LOCKED``
 claims between connections, ``LISTEN/NOTIFY`` wake-ups, and errors while the server is away.
 
-The contract tests are the very functions of ``tests/unit/queue/test_store_contract.py`` and
-``test_upkeep_contract.py``, collected here again with a ``store`` fixture on PostgreSQL.
+The contract tests are the very functions of ``tests/unit/queue/test_store_contract.py``,
+``test_upkeep_contract.py``, ``test_job_metrics_contract.py`` and ``test_finish_contract.py``,
+collected here again with ``store`` and ``outbox`` fixtures on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -20,12 +21,29 @@ from sqlalchemy.engine import make_url
 
 from pixserve.core.errors import Unavailable
 from pixserve.domain import JobStatus, NewJob
-from pixserve.queue import JobStore, SqlJobStore, current_revision, head_revision, upgrade
+from pixserve.queue import (
+    JobStore,
+    SqlJobStore,
+    SqlOutbox,
+    current_revision,
+    head_revision,
+    upgrade,
+)
 from tests.support.clock import FakeClock
-from tests.unit.queue import test_job_metrics_contract, test_store_contract, test_upkeep_contract
+from tests.unit.queue import (
+    test_finish_contract,
+    test_job_metrics_contract,
+    test_store_contract,
+    test_upkeep_contract,
+)
 
 # Collect every contract test in this module too (explicitly, by the test_ prefix pytest uses).
-for _contract in (test_store_contract, test_upkeep_contract, test_job_metrics_contract):
+for _contract in (
+    test_store_contract,
+    test_upkeep_contract,
+    test_job_metrics_contract,
+    test_finish_contract,
+):
     for _name in dir(_contract):
         if _name.startswith("test_"):
             globals()[_name] = getattr(_contract, _name)
@@ -43,9 +61,17 @@ def store(pg_url: str, clock: FakeClock) -> Iterator[JobStore]:
     """A store on the session's PostgreSQL database, emptied before each test."""
     s = SqlJobStore(pg_url, clock=clock)
     with s._engine.begin() as conn:
-        conn.execute(text("TRUNCATE jobs, style_stats, job_metrics"))
+        conn.execute(text("TRUNCATE jobs, style_stats, job_metrics, deliveries"))
     yield s
     s.close()
+
+
+@pytest.fixture
+def outbox(pg_url: str, clock: FakeClock, store: SqlJobStore) -> Iterator[SqlOutbox]:
+    """The outbox beside :func:`store` (which emptied it)."""
+    box = SqlOutbox(pg_url, clock=clock)
+    yield box
+    box.close()
 
 
 def test_schema_is_at_head_and_upgrade_is_idempotent(pg_url: str) -> None:

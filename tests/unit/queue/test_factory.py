@@ -8,17 +8,22 @@ import pytest
 
 from pixserve.core.errors import PixserveError
 from pixserve.domain import NewJob
-from pixserve.queue import (
-    MemoryJobStore,
-    SqlJobStore,
-    current_revision,
-    head_revision,
-    open_job_store,
-)
+from pixserve.queue import SqlJobStore, current_revision, head_revision, open_job_store
 
 
-def test_memory() -> None:
-    assert isinstance(open_job_store("memory://"), MemoryJobStore)
+def test_memory_is_a_migrated_sqlite_file_removed_on_close() -> None:
+    store = open_job_store("memory://")
+    assert isinstance(store, SqlJobStore)
+    url = store._engine.url.render_as_string()
+    assert current_revision(url) == head_revision()
+    job = store.enqueue(NewJob(style="s", input_key="k"))
+    assert store.claim("w1", lease_seconds=30) == [store.get(job.id)]
+    other = open_job_store("memory://")
+    assert other.get(job.id) is None  # each one its own
+    other.close()
+    folder = Path(store._engine.url.database or "").parent
+    store.close()
+    assert not folder.exists()
 
 
 def test_sqlite_with_migration(tmp_path: Path) -> None:

@@ -1,5 +1,5 @@
 """The ``job_metrics`` contract (histograms of queue wait and run time, errors per style),
-on memory and SQLite here and on PostgreSQL in ``tests/integration/queue``."""
+on SQLite here and on PostgreSQL in ``tests/integration/queue``."""
 
 from __future__ import annotations
 

@@ -1,27 +1,13 @@
-"""The ``Outbox`` contract, on ``MemoryOutbox`` and ``SqlOutbox`` (SQLite)."""
+"""The ``Outbox`` contract, on ``SqlOutbox`` (SQLite here, PostgreSQL in
+``tests/integration/queue``)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 
-import pytest
-
 from pixserve.domain import Channel, DeliveryStatus, JobEvent, NewDelivery
-from pixserve.queue import MemoryOutbox, Outbox, SqlOutbox
+from pixserve.queue import Outbox
 from tests.support.clock import FakeClock
-
-
-@pytest.fixture(params=["memory", "sqlite"])
-def outbox(request: pytest.FixtureRequest, clock: FakeClock, sqlite_url: str) -> Iterator[Outbox]:
-    box: Outbox
-    box = (
-        MemoryOutbox(clock=clock)
-        if request.param == "memory"
-        else SqlOutbox(sqlite_url, clock=clock)
-    )
-    yield box
-    box.close()
 
 
 def new(job_id: str = "j1", event: JobEvent = JobEvent.SUCCEEDED, **kw: object) -> NewDelivery:

@@ -1,4 +1,5 @@
-"""The ``JobStore`` contract, run against ``MemoryJobStore`` and ``SqlJobStore`` (SQLite)."""
+"""The ``JobStore`` contract, on ``SqlJobStore`` (SQLite here, PostgreSQL in
+``tests/integration/queue``)."""
 
 from __future__ import annotations
 

@@ -35,12 +35,17 @@ def test_lang_round_trips(store: JobStore) -> None:
     assert got.preview_key is None and got.input_deleted_at is None and got.notified_at is None
 
 
-def test_attach_preview_only_by_the_owner(store: JobStore, clock: FakeClock) -> None:
+def test_a_preview_is_recorded_with_the_success_only_by_the_owner(
+    store: JobStore, clock: FakeClock
+) -> None:
     job_id = run_to(store, clock, JobStatus.RUNNING)
-    assert not store.attach_preview(job_id, "w2", preview_key="p.jpg")
-    assert store.attach_preview(job_id, "w1", preview_key="p.jpg")
-    got = store.get(job_id)
-    assert got is not None and got.preview_key == "p.jpg"
+    for worker in ("w2", "w1"):
+        done = store.succeed(
+            job_id, worker, result_key="r.jpg", content_type="image/jpeg", preview_key="p.jpg"
+        )
+        assert (done is None) == (worker == "w2")
+    assert done is not None and done.preview_key == "p.jpg"
+    assert store.get(job_id) == done
 
 
 def test_transition_is_guarded_and_checked(store: JobStore, clock: FakeClock) -> None:
@@ -86,6 +91,7 @@ def test_find_finished_filters(store: JobStore, clock: FakeClock) -> None:
     ]
     assert ids(statuses={JobStatus.SUCCEEDED, JobStatus.FAILED}, unnotified=True) == [done]
     assert store.mark_notified(done)
+    assert not store.mark_notified(done)  # once
     assert ids(statuses={JobStatus.SUCCEEDED}, unnotified=True) == []
     assert store.mark_input_deleted(later)
     assert ids(statuses={JobStatus.SUCCEEDED}, input_kept=True) == [done]

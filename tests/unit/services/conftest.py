@@ -1,14 +1,16 @@
-"""Delivery, retention and reconcile over in-memory stores, a test clock, fake senders."""
+"""Delivery, retention and reconcile over one SQLite job database (jobs and outbox), a test
+clock, in-memory blobs and fake senders."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 
 import pytest
 
 from pixserve.domain import Job, JobStatus, NewJob
 from pixserve.notify import LinkSigner, MemoryMailer, MemoryWebhookSender
-from pixserve.queue import MemoryJobStore, MemoryOutbox
+from pixserve.queue import SqlJobStore, SqlOutbox
 from pixserve.services.delivery import DeliveryService
 from pixserve.services.links import ResultLinks
 from pixserve.services.retention import RetentionService
@@ -25,13 +27,19 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def mem_jobs(clock: FakeClock) -> MemoryJobStore:
-    return MemoryJobStore(clock=clock)
+def clocked_jobs(clock: FakeClock, sqlite_url: str) -> Iterator[SqlJobStore]:
+    """The job store on the test clock (``jobs`` runs on the real one)."""
+    store = SqlJobStore(sqlite_url, clock=clock)
+    yield store
+    store.close()
 
 
 @pytest.fixture
-def outbox(clock: FakeClock) -> MemoryOutbox:
-    return MemoryOutbox(clock=clock)
+def outbox(clock: FakeClock, sqlite_url: str) -> Iterator[SqlOutbox]:
+    """The outbox in the same database as :func:`clocked_jobs`."""
+    box = SqlOutbox(sqlite_url, clock=clock)
+    yield box
+    box.close()
 
 
 @pytest.fixture
@@ -57,10 +65,10 @@ def links(public_settings, blobs, clock) -> ResultLinks:  # type: ignore[no-unty
 
 @pytest.fixture
 def deliveries(  # type: ignore[no-untyped-def]
-    mem_jobs, outbox, blobs, links, public_settings, mailer, hooks, clock
+    clocked_jobs, outbox, blobs, links, public_settings, mailer, hooks, clock
 ) -> DeliveryService:
     return DeliveryService(
-        mem_jobs,
+        clocked_jobs,
         outbox,
         blobs,
         FakeCatalog(FakeStyle("pencil", title="Pencil")),
@@ -74,18 +82,19 @@ def deliveries(  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def retention(mem_jobs, blobs, outbox, settings, clock) -> RetentionService:  # type: ignore[no-untyped-def]
-    return RetentionService(mem_jobs, blobs, outbox, settings, clock=clock)
+def retention(clocked_jobs, blobs, outbox, settings, clock) -> RetentionService:  # type: ignore[no-untyped-def]
+    return RetentionService(clocked_jobs, blobs, outbox, settings, clock=clock)
 
 
 def finished_job(
-    jobs: MemoryJobStore,
+    jobs: SqlJobStore,
     blobs: MemoryBlobStore,
     clock: FakeClock,
     status: JobStatus = JobStatus.SUCCEEDED,
     **fields: object,
 ) -> Job:
-    """A job run to ``status`` with its blobs stored as a worker would have."""
+    """A job run to ``status`` with its blobs stored as a worker would have, its news not
+    queued (as by a worker without a delivery service)."""
     clock.advance(1)
     style = f"pencil{clock.now.timestamp():.0f}"
     new = NewJob(style=style, input_key="placeholder", **fields)  # type: ignore[arg-type]
@@ -100,10 +109,13 @@ def finished_job(
     (job,) = jobs.claim("w1", lease_seconds=30, styles={style})
     if status is JobStatus.SUCCEEDED:
         blobs.put(f"jobs/{job.id}/preview-1-w1.jpg", b"\xff\xd8preview")
-        jobs.attach_preview(job.id, "w1", preview_key=f"jobs/{job.id}/preview-1-w1.jpg")
         blobs.put(f"jobs/{job.id}/result-1-w1.jpg", b"\xff\xd8result")
         jobs.succeed(
-            job.id, "w1", result_key=f"jobs/{job.id}/result-1-w1.jpg", content_type="image/jpeg"
+            job.id,
+            "w1",
+            result_key=f"jobs/{job.id}/result-1-w1.jpg",
+            content_type="image/jpeg",
+            preview_key=f"jobs/{job.id}/preview-1-w1.jpg",
         )
     elif status is JobStatus.FAILED:
         jobs.fail(job.id, "w1", code="no_face_found", message="No face was found.")

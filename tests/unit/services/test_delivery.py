@@ -16,11 +16,11 @@ def test_backoff_doubles_up_to_an_hour() -> None:
 
 
 def test_one_email_for_a_finished_job_however_often_it_is_queued(
-    deliveries, mem_jobs, blobs, clock, mailer
+    deliveries, clocked_jobs, blobs, clock, mailer
 ) -> None:
-    job = finished_job(mem_jobs, blobs, clock, email="ana@example.org", lang="es")
+    job = finished_job(clocked_jobs, blobs, clock, email="ana@example.org", lang="es")
     deliveries.job_finished(job)
-    deliveries.job_finished(mem_jobs.get(job.id))  # marked notified: nothing new
+    deliveries.job_finished(clocked_jobs.get(job.id))  # marked notified: nothing new
     assert deliveries.sweep() == 0
     assert deliveries.send_due("w") == 1
     assert deliveries.send_due("w") == 0
@@ -33,18 +33,20 @@ def test_one_email_for_a_finished_job_however_often_it_is_queued(
     assert (d.status, d.attempts) == (DeliveryStatus.SENT, 1)
 
 
-def test_the_sweep_queues_what_a_dead_worker_did_not(deliveries, mem_jobs, blobs, clock) -> None:
-    job = finished_job(mem_jobs, blobs, clock, JobStatus.FAILED, email="a@b.co")
-    finished_job(mem_jobs, blobs, clock)  # no e-mail, no webhook: nothing to send
+def test_the_sweep_queues_what_a_dead_worker_did_not(
+    deliveries, clocked_jobs, blobs, clock
+) -> None:
+    job = finished_job(clocked_jobs, blobs, clock, JobStatus.FAILED, email="a@b.co")
+    finished_job(clocked_jobs, blobs, clock)  # no e-mail, no webhook: nothing to send
     assert deliveries.sweep() == 1
     assert [d.event.value for d in deliveries.outbox.for_job(job.id)] == ["job.failed"]
     assert deliveries.sweep() == 0
 
 
 def test_a_failing_mailer_is_retried_then_recorded_and_the_job_is_untouched(
-    deliveries, mem_jobs, blobs, clock, mailer, settings
+    deliveries, clocked_jobs, blobs, clock, mailer, settings
 ) -> None:
-    job = finished_job(mem_jobs, blobs, clock, email="ana@example.org")
+    job = finished_job(clocked_jobs, blobs, clock, email="ana@example.org")
     deliveries.job_finished(job)
     mailer.fail_next = 100
     base = settings.notify_backoff_seconds
@@ -58,13 +60,13 @@ def test_a_failing_mailer_is_retried_then_recorded_and_the_job_is_untouched(
             clock.advance(backoff_seconds(attempt, base))
     assert d.status is DeliveryStatus.FAILED
     assert mailer.sent == []
-    assert mem_jobs.get(job.id).status is JobStatus.SUCCEEDED
+    assert clocked_jobs.get(job.id).status is JobStatus.SUCCEEDED
 
 
 def test_webhooks_are_signed_and_retried_with_the_same_id_and_body(
-    deliveries, mem_jobs, blobs, clock, hooks
+    deliveries, clocked_jobs, blobs, clock, hooks
 ) -> None:
-    job = finished_job(mem_jobs, blobs, clock, webhook_url="https://hooks.example/x")
+    job = finished_job(clocked_jobs, blobs, clock, webhook_url="https://hooks.example/x")
     deliveries.job_started(job)
     deliveries.job_finished(job)
     hooks.fail_next = 3  # job.running's only try, then two of job.succeeded's
@@ -88,10 +90,10 @@ def test_webhooks_are_signed_and_retried_with_the_same_id_and_body(
     assert states["job.succeeded"].attempts == 3
 
 
-def test_a_deleted_job_drops_its_email(deliveries, mem_jobs, blobs, clock, mailer) -> None:
-    job = finished_job(mem_jobs, blobs, clock, email="a@b.co")
+def test_a_deleted_job_drops_its_email(deliveries, clocked_jobs, blobs, clock, mailer) -> None:
+    job = finished_job(clocked_jobs, blobs, clock, email="a@b.co")
     deliveries.job_finished(job)
-    mem_jobs.delete(job.id)
+    clocked_jobs.delete(job.id)
     deliveries.send_due("w")
     (d,) = deliveries.outbox.for_job(job.id)
     assert d.status is DeliveryStatus.FAILED and d.last_error == "the job was deleted"
@@ -99,10 +101,10 @@ def test_a_deleted_job_drops_its_email(deliveries, mem_jobs, blobs, clock, maile
 
 
 def test_a_failure_email_gives_the_reason_in_the_jobs_language(
-    deliveries, mem_jobs, blobs, clock, mailer
+    deliveries, clocked_jobs, blobs, clock, mailer
 ) -> None:
     # The job records the English message; the e-mail translates from the error code.
-    job = finished_job(mem_jobs, blobs, clock, JobStatus.FAILED, email="a@b.co", lang="es")
+    job = finished_job(clocked_jobs, blobs, clock, JobStatus.FAILED, email="a@b.co", lang="es")
     deliveries.job_finished(job)
     assert deliveries.send_due("w") == 1
     (msg,) = mailer.sent

@@ -12,7 +12,7 @@ from pixserve.core.errors import (
     UnsupportedImage,
 )
 from pixserve.domain.job import JobStatus
-from pixserve.queue import MemoryJobStore
+from pixserve.queue import SqlJobStore
 from pixserve.services import JobService, Submission
 from tests.support.clock import FakeClock
 from tests.support.images import jpeg_bytes, truncated_jpeg
@@ -136,10 +136,10 @@ def test_eta_survives_deleting_the_jobs_it_learned_from(service, jobs, small_jpe
 
 
 def test_a_job_behind_a_long_running_one_is_not_told_one_second(
-    jobs, blobs, catalog, settings, small_jpeg
+    sqlite_url, blobs, catalog, settings, small_jpeg
 ):
     clock = FakeClock()
-    jobs = MemoryJobStore(clock=clock)
+    jobs = SqlJobStore(sqlite_url, clock=clock)
     service = JobService(jobs, blobs, catalog, settings, clock=clock)
     quick = service.submit(Submission(data=small_jpeg, style="invert"))
     run_to_success(jobs, quick.id, 1.0)  # invert usually takes a second
@@ -151,3 +151,4 @@ def test_a_job_behind_a_long_running_one_is_not_told_one_second(
     assert waiting.position == 0
     assert waiting.eta_seconds == pytest.approx(7.0 + 1.0, abs=0.1)
     assert service.status(big.id).eta_seconds == pytest.approx(7.0, abs=0.1)
+    jobs.close()

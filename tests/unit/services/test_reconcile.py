@@ -7,21 +7,21 @@ from pixserve.services.reconcile import Reconciler
 from tests.unit.services.conftest import finished_job
 
 
-def test_a_clean_store_agrees(mem_jobs, blobs, clock, retention) -> None:
-    job = finished_job(mem_jobs, blobs, clock)
+def test_a_clean_store_agrees(clocked_jobs, blobs, clock, retention) -> None:
+    job = finished_job(clocked_jobs, blobs, clock)
     retention.job_finished(job)
-    report = Reconciler(mem_jobs, blobs).scan()
+    report = Reconciler(clocked_jobs, blobs).scan()
     assert report.clean and report.jobs_checked == 1 and report.blobs_checked == 2
 
 
-def test_finds_and_fixes_orphans_and_broken_jobs(mem_jobs, blobs, clock, retention) -> None:
-    done = finished_job(mem_jobs, blobs, clock)
+def test_finds_and_fixes_orphans_and_broken_jobs(clocked_jobs, blobs, clock, retention) -> None:
+    done = finished_job(clocked_jobs, blobs, clock)
     retention.job_finished(done)
     blobs.delete(done.result_key)
     blobs.put("jobs/ghost/input.jpg", b"x")
     blobs.put(f"jobs/{done.id}/result-0-old.jpg", b"stray")
-    queued = mem_jobs.enqueue(NewJob(style="s", input_key="jobs/q/input.jpg"))
-    reconciler = Reconciler(mem_jobs, blobs)
+    queued = clocked_jobs.enqueue(NewJob(style="s", input_key="jobs/q/input.jpg"))
+    reconciler = Reconciler(clocked_jobs, blobs)
     report = reconciler.scan()
     assert sorted(report.orphan_blobs) == sorted(
         [f"jobs/{done.id}/result-0-old.jpg", "jobs/ghost/input.jpg"]
@@ -32,15 +32,15 @@ def test_finds_and_fixes_orphans_and_broken_jobs(mem_jobs, blobs, clock, retenti
     }
     reconciler.fix(report)
     assert list(blobs.keys()) == []
-    assert mem_jobs.get(done.id).status is JobStatus.EXPIRED
-    assert mem_jobs.get(queued.id).status is JobStatus.EXPIRED
-    assert mem_jobs.get(queued.id).error_code == "blob_not_found"
+    assert clocked_jobs.get(done.id).status is JobStatus.EXPIRED
+    assert clocked_jobs.get(queued.id).status is JobStatus.EXPIRED
+    assert clocked_jobs.get(queued.id).error_code == "blob_not_found"
     assert reconciler.scan().clean
 
 
-def test_a_running_job_without_its_original_fails(mem_jobs, blobs) -> None:
-    job = mem_jobs.enqueue(NewJob(style="s", input_key="jobs/r/input.jpg"))
-    mem_jobs.claim("w", lease_seconds=30)
-    reconciler = Reconciler(mem_jobs, blobs)
+def test_a_running_job_without_its_original_fails(clocked_jobs, blobs) -> None:
+    job = clocked_jobs.enqueue(NewJob(style="s", input_key="jobs/r/input.jpg"))
+    clocked_jobs.claim("w", lease_seconds=30)
+    reconciler = Reconciler(clocked_jobs, blobs)
     reconciler.fix(reconciler.scan())
-    assert mem_jobs.get(job.id).status is JobStatus.FAILED
+    assert clocked_jobs.get(job.id).status is JobStatus.FAILED

@@ -9,28 +9,28 @@ from pixserve.services.retention import RetentionService
 from tests.unit.services.conftest import finished_job
 
 
-def test_job_finished_deletes_the_original_only(retention, mem_jobs, blobs, clock) -> None:
-    job = finished_job(mem_jobs, blobs, clock)
+def test_job_finished_deletes_the_original_only(retention, clocked_jobs, blobs, clock) -> None:
+    job = finished_job(clocked_jobs, blobs, clock)
     assert retention.job_finished(job)
     assert sorted(blobs.keys(f"jobs/{job.id}/")) == [
         f"jobs/{job.id}/preview-1-w1.jpg",
         f"jobs/{job.id}/result-1-w1.jpg",
     ]
-    assert mem_jobs.get(job.id).input_deleted_at == clock.now
-    assert not retention.job_finished(mem_jobs.get(job.id))
+    assert clocked_jobs.get(job.id).input_deleted_at == clock.now
+    assert not retention.job_finished(clocked_jobs.get(job.id))
 
 
-def test_a_failed_jobs_images_go_at_once(retention, mem_jobs, blobs, clock) -> None:
-    job = finished_job(mem_jobs, blobs, clock, JobStatus.FAILED)
+def test_a_failed_jobs_images_go_at_once(retention, clocked_jobs, blobs, clock) -> None:
+    job = finished_job(clocked_jobs, blobs, clock, JobStatus.FAILED)
     report = retention.run_once()
     assert report.failed == 1
     assert list(blobs.keys(f"jobs/{job.id}/")) == []
 
 
 def test_results_expire_after_the_ttl_and_records_later(
-    retention, mem_jobs, blobs, clock, outbox, settings
+    retention, clocked_jobs, blobs, clock, outbox, settings
 ) -> None:
-    job = finished_job(mem_jobs, blobs, clock, email="a@b.co")
+    job = finished_job(clocked_jobs, blobs, clock, email="a@b.co")
     clock.advance(settings.result_ttl_hours * 3600 - 10)
     report = retention.run_once()
     assert (report.originals, report.expired) == (1, 0)
@@ -38,25 +38,25 @@ def test_results_expire_after_the_ttl_and_records_later(
     clock.advance(20)
     assert retention.run_once().expired == 1
     assert list(blobs.keys(f"jobs/{job.id}/")) == []
-    expired = mem_jobs.get(job.id)
+    expired = clocked_jobs.get(job.id)
     assert expired.status is JobStatus.EXPIRED and expired.finished_at == job.finished_at
     assert retention.run_once().total == 0
     clock.advance(settings.record_ttl_hours * 3600)
     assert retention.run_once().records == 1
-    assert mem_jobs.get(job.id) is None
+    assert clocked_jobs.get(job.id) is None
 
 
 def test_originals_can_be_kept_until_the_result_goes(
-    mem_jobs, blobs, outbox, settings, clock
+    clocked_jobs, blobs, outbox, settings, clock
 ) -> None:
     keep = RetentionService(
-        mem_jobs,
+        clocked_jobs,
         blobs,
         outbox,
         settings.model_copy(update={"delete_originals": False}),
         clock=clock,
     )
-    job = finished_job(mem_jobs, blobs, clock)
+    job = finished_job(clocked_jobs, blobs, clock)
     assert not keep.job_finished(job)
     assert keep.run_once().originals == 0
     assert blobs.exists(job.input_key)

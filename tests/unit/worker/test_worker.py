@@ -4,9 +4,14 @@ import numpy as np
 import pytest
 
 from pixserve.core.errors import CorruptImage
-from pixserve.domain.job import JobStatus
+from pixserve.domain.job import JobStatus, NewJob
 from pixserve.imaging import decode_image
+from pixserve.notify import LinkSigner, MemoryMailer, MemoryWebhookSender
+from pixserve.queue import SqlOutbox
 from pixserve.services import Submission
+from pixserve.services.aftercare import Aftercare
+from pixserve.services.delivery import DeliveryService
+from pixserve.services.links import ResultLinks
 from pixserve.worker import Worker, WorkerPool
 
 
@@ -130,3 +135,57 @@ def test_success_records_the_result_size_and_the_run(service, worker, jobs, smal
     assert (view.result_width, view.result_height) == (20, 10)
     stats = jobs.run_stats()["invert"]
     assert stats.runs == 1 and 0 < stats.mean_seconds < 10
+
+
+@pytest.fixture
+def announcing_worker(jobs, blobs, renderer, settings, catalog, sqlite_url):
+    """A worker whose aftercare builds news: e-mails and webhooks into the job's outbox."""
+    outbox = SqlOutbox(sqlite_url)
+    secret = b"unit-test-secret-key-0123456789"
+    deliveries = DeliveryService(
+        jobs,
+        outbox,
+        blobs,
+        catalog,
+        ResultLinks(LinkSigner(secret), settings, blobs),
+        settings,
+        secret=secret,
+        mailer=MemoryMailer(),
+        webhooks=MemoryWebhookSender(),
+    )
+    aftercare = Aftercare(jobs, deliveries=deliveries)
+    yield Worker(jobs, blobs, renderer, settings, aftercare=aftercare), outbox
+    outbox.close()
+
+
+def queue_announced(jobs, blobs, data) -> str:
+    new = NewJob(
+        style="invert", input_key="in.jpg", email="a@b.co", webhook_url="https://h.example/"
+    )
+    blobs.put(new.input_key, data)
+    return jobs.enqueue(new).id
+
+
+def test_a_finish_queues_its_news_in_the_same_write(
+    announcing_worker, jobs, blobs, renderer, small_jpeg
+):
+    worker, outbox = announcing_worker
+    job_id = queue_announced(jobs, blobs, small_jpeg)
+    worker.run_once()
+    job = jobs.get(job_id)
+    assert job.status is JobStatus.SUCCEEDED and job.notified_at == job.finished_at
+    events = sorted((d.channel.value, d.event.value) for d in outbox.for_job(job_id))
+    assert events == [
+        ("email", "job.succeeded"),
+        ("webhook", "job.running"),
+        ("webhook", "job.succeeded"),
+    ]
+    (hook,) = [d for d in outbox.for_job(job_id) if d.event.value == "job.succeeded" and d.payload]
+    assert f"/v1/jobs/{job_id}/result?expires=" in hook.payload["body"]
+    renderer.fail_with = CorruptImage("bad pixels")
+    failed_id = queue_announced(jobs, blobs, small_jpeg)
+    worker.run_once()
+    assert jobs.get(failed_id).notified_at is not None
+    terminal = [d.event.value for d in outbox.for_job(failed_id) if d.channel.value == "email"]
+    assert terminal == ["job.failed"]
+    assert jobs.find_finished(statuses=set(JobStatus), unnotified=True) == []
