@@ -7,7 +7,7 @@ PORT   ?= 8000
 NPM    ?= npm
 VENDOR := src/pixserve/web/static/vendor
 
-.PHONY: serve test lint typecheck unit integration e2e install dev system-deps vgg-weights vendor clean
+.PHONY: serve test soak lint typecheck unit integration e2e install dev system-deps vgg-weights vendor clean
 
 # The runtime install: only what serving needs (no torch, no test tools), and the browser
 # libraries the app serves (order-only: a new lock file refreshes them without reinstalling).
@@ -73,6 +73,18 @@ e2e: dev vendor system-deps
 
 test: dev vendor system-deps lint typecheck
 	$(BIN)/pytest -q -p no:cacheprovider tests
+
+# The heavy suites that print figures (docs/reliability.md, "Soak"), about 3 minutes: 1,000
+# clients polling and 1,000 open event streams against `pixserve serve`, 60 s each, then the
+# fault tests with more jobs. Shorter: make soak SOAK_SECONDS=5 SOAK_CLIENTS=50 SOAK_WATCHERS=50
+soak: SOAK_SECONDS ?= 60
+soak: SOAK_CLIENTS ?= 1000
+soak: SOAK_WATCHERS ?= 1000
+soak: dev
+	$(BIN)/python benchmarks/soak.py --duration $(SOAK_SECONDS) \
+	    --clients $(SOAK_CLIENTS) --watchers $(SOAK_WATCHERS)
+	PIXSERVE_SOAK=1 $(BIN)/pytest -q -s -rxX -p no:cacheprovider \
+	    tests/integration/test_faults_smtp.py tests/integration/test_faults_storage.py
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .mypy_cache .ruff_cache \

@@ -113,9 +113,9 @@ class Worker:
                 try:
                     claimed = self.run_once()
                     backoff = self.settings.poll_interval
-                except Unavailable:
+                except Unavailable as exc:
                     log.warning(
-                        "worker %s: queue unavailable, retrying in %.1fs", self.worker_id, backoff
+                        "worker %s: %s; retrying in %.1fs", self.worker_id, exc.message, backoff
                     )
                     self.stop.wait(backoff)
                     backoff = min(backoff * 2, 30.0)
@@ -213,6 +213,14 @@ class Worker:
                 ended = self._run_job(job, beat)
         except JobLost:
             log.info("job %s was canceled or taken over; result discarded", job.id)
+        except Unavailable:
+            # Storage (or the database) is away: not the job's fault, so no attempt is spent.
+            # Otherwise a short outage used up every job's attempts within a second each
+            # and failed the whole queue. The job goes back; ``run`` backs off before the
+            # next claim.
+            if self.jobs.release(job.id, self.worker_id):
+                log.warning("job %s handed back: a service it needs is unavailable", job.id)
+            raise
         except PERMANENT_ERRORS as exc:
             log.info("job %s failed: %s (%s)", job.id, exc.message, exc.code)
             ended = self._fail(job, exc.code, exc.message)

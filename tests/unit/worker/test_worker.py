@@ -3,7 +3,7 @@ import threading
 import numpy as np
 import pytest
 
-from pixserve.core.errors import CorruptImage
+from pixserve.core.errors import CorruptImage, Unavailable
 from pixserve.domain.job import JobStatus, NewJob
 from pixserve.imaging import decode_image
 from pixserve.notify import LinkSigner, MemoryMailer, MemoryWebhookSender
@@ -69,6 +69,26 @@ def test_a_crash_is_retried_then_fails(service, worker, jobs, renderer, small_jp
     assert job.status is JobStatus.FAILED  # max_attempts is 2 in these settings
     assert job.error_code == "internal_error"
     assert "segfault" not in job.error_message  # no internals leak to the user
+
+
+def test_storage_away_hands_the_job_back_without_spending_an_attempt(
+    service, worker, jobs, blobs, small_jpeg, monkeypatch
+):
+    # An outage is not the job's fault: spending attempts on it failed whole queues.
+    job_id = submit(service, small_jpeg)
+
+    def away(key, data, **kw):
+        raise Unavailable("S3 is unreachable")
+
+    with monkeypatch.context() as m:
+        m.setattr(blobs, "put", away)
+        for _ in range(3):  # more than max_attempts (2)
+            with pytest.raises(Unavailable):  # for run() to back off before claiming again
+                worker.run_once()
+            job = jobs.get(job_id)
+            assert job.status is JobStatus.QUEUED and job.attempts == 0
+    assert worker.run_once()
+    assert jobs.get(job_id).status is JobStatus.SUCCEEDED
 
 
 def test_a_deleted_job_leaves_nothing_behind(service, worker, jobs, blobs, renderer, small_jpeg):
