@@ -146,6 +146,22 @@ class CorruptImage(ImageError):
     code = "corrupt_image"
 
 
+class RequestTimeout(PixserveError):
+    """The upload took too long to arrive; try again, or send a smaller photo."""
+
+    code = "request_timeout"
+    http_status = 408
+
+    def __init__(self, *, seconds: int) -> None:
+        super().__init__(
+            N_(
+                "The upload did not arrive within {seconds} seconds; "
+                "try again or send a smaller photo."
+            ),
+            seconds=seconds,
+        )
+
+
 class ImageTooLarge(ImageError):
     """The image is too large."""
 

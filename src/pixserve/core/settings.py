@@ -64,6 +64,11 @@ class Settings(BaseSettings):
     )
 
     max_upload_bytes: int = Field(default=25 * 1024 * 1024, gt=0)
+    upload_timeout_seconds: float = Field(
+        default=120.0,
+        gt=0,
+        description="Seconds a request body may take to arrive before 408 request_timeout.",
+    )
     max_pixels: int = Field(
         default=50_000_000, gt=0, description="Refuse decoded images above this many pixels."
     )

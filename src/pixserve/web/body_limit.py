@@ -6,16 +6,21 @@ arrive, whatever ``Content-Length`` says or whether there is one (chunked): a de
 over the limit is refused before a byte is read, and a body that grows past it is cut off
 there with 413 ``image_too_large``. The limit is ``max_upload_bytes`` plus room for the
 form's other fields and boundaries; the route still checks the file itself exactly.
+
+A body must also arrive within ``upload_timeout_seconds``, or the request gets 408
+``request_timeout``: a client trickling bytes (by accident or to hold connections open)
+does not keep its connection and its half-read form for ever.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from pixserve.core.errors import ImageTooLarge
+from pixserve.core.errors import ImageTooLarge, PixserveError, RequestTimeout
 from pixserve.core.settings import Settings
 from pixserve.web.pages import language_of
 
@@ -25,12 +30,13 @@ FORM_SLACK_BYTES = 64 * 1024
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 
-class _TooLarge(Exception):
-    """The body passed the limit (raised inside ``receive``, caught by the middleware)."""
+class _Refused(Exception):
+    """The body passed the limit or its time (raised inside ``receive``, caught below)."""
 
 
 class BodyLimit:
-    """ASGI middleware: 413 once a request body passes ``max_upload_bytes`` (+ form slack)."""
+    """ASGI middleware: 413 once a request body passes ``max_upload_bytes`` (+ form slack),
+    408 once it has taken longer than ``upload_timeout_seconds``."""
 
     def __init__(self, app: ASGIApp, *, settings: Settings) -> None:
         self.app = app
@@ -44,53 +50,65 @@ class BodyLimit:
         max_body = max_upload + FORM_SLACK_BYTES
         declared = _content_length(scope)
         if declared is not None and declared > max_body:
-            await self._refuse(scope, send, max_upload)
+            await _refuse(scope, send, ImageTooLarge.over_bytes(max_upload))
             return
 
+        loop = asyncio.get_running_loop()
+        timeout = self.settings.upload_timeout_seconds
+        deadline = loop.time() + timeout
         received = 0
-        over = False
+        complete = False  # the whole body is in: later receives wait for a disconnect
+        refusal: PixserveError | None = None
         started = False
 
         async def counted() -> Message:
-            nonlocal received, over
-            message = await receive()
+            nonlocal received, complete, refusal
+            if complete:
+                return await receive()
+            try:
+                message = await asyncio.wait_for(receive(), max(0.0, deadline - loop.time()))
+            except TimeoutError:
+                refusal = RequestTimeout(seconds=round(timeout))
+                raise _Refused() from None
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
+                complete = not message.get("more_body", False)
                 if received > max_body:
-                    over = True
-                    raise _TooLarge()
+                    refusal = ImageTooLarge.over_bytes(max_upload)
+                    raise _Refused()
             return message
 
         async def guarded(message: Message) -> None:
             nonlocal started
-            if over:
-                return  # whatever the app makes of the cut-off body: we answer 413 instead
+            if refusal is not None:
+                return  # whatever the app makes of the cut-off body: we answer instead
             started = started or message["type"] == "http.response.start"
             await send(message)
 
         try:
             await self.app(scope, counted, guarded)
         except Exception:
-            if not over:
+            if refusal is None:
                 raise
-        if over and not started:
-            await self._refuse(scope, send, max_upload)
+        if refusal is not None and not started:
+            await _refuse(scope, send, refusal)
 
-    async def _refuse(self, scope: Scope, send: Send, max_upload: int) -> None:
-        error = ImageTooLarge.over_bytes(max_upload)
-        body = json.dumps({"error": error.to_dict(language_of(Request(scope)))}).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"connection", b"close"),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+
+async def _refuse(scope: Scope, send: Send, error: PixserveError) -> None:
+    """Answer ``error`` and close the connection (the rest of the body is not read)."""
+    body = json.dumps({"error": error.to_dict(language_of(Request(scope)))}).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": error.http_status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
 
 
 def _content_length(scope: Scope) -> int | None:

@@ -5,6 +5,7 @@ lets the queue drain."""
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pytest
 from fastapi.testclient import TestClient
@@ -115,6 +116,50 @@ def test_a_refused_submission_is_answered_before_its_body_is_read(app_ctx) -> No
     refused = asyncio.run(post())
     assert refused[0]["status"] == 429 and reads == []
     assert any(name == b"retry-after" for name, _ in refused[0]["headers"])  # type: ignore[union-attr]
+
+
+def test_a_body_that_trickles_in_past_the_upload_timeout_gets_408(app_ctx) -> None:  # type: ignore[no-untyped-def]
+    app_ctx.settings.upload_timeout_seconds = 0.3
+    app = create_app(app_ctx)
+    chunks = 0
+
+    async def receive():  # type: ignore[no-untyped-def]
+        nonlocal chunks
+        chunks += 1
+        if chunks > 1:
+            await asyncio.sleep(3600)  # the client stopped sending
+        head = b'--b\r\nContent-Disposition: form-data; name="file"; filename="x.jpg"\r\n\r\n'
+        return {"type": "http.request", "body": head + b"\xff\xd8" * 100, "more_body": True}
+
+    async def post() -> list[dict[str, object]]:
+        sent: list[dict[str, object]] = []
+
+        async def send(message):  # type: ignore[no-untyped-def]
+            sent.append(message)
+
+        scope = {
+            "type": "http",
+            "method": "POST",
+            "path": "/v1/jobs",
+            "raw_path": b"/v1/jobs",
+            "query_string": b"",
+            "headers": [
+                (b"content-type", b"multipart/form-data; boundary=b"),
+                (b"accept-language", b"es"),
+            ],
+            "client": ("203.0.113.8", 5000),
+            "server": ("testserver", 80),
+            "scheme": "http",
+            "root_path": "",
+            "http_version": "1.1",
+        }
+        await asyncio.wait_for(app(scope, receive, send), 5)
+        return sent
+
+    sent = asyncio.run(post())
+    assert sent[0]["status"] == 408
+    error = json.loads(sent[1]["body"])["error"]  # type: ignore[arg-type]
+    assert error["code"] == "request_timeout" and "segundos" in error["message"]
 
 
 def test_the_client_is_the_peer_unless_the_proxy_is_trusted() -> None:

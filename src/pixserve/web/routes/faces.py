@@ -14,6 +14,7 @@ from pixserve.web.schemas import ErrorBody, FaceOut, FacesOut
 router = APIRouter(prefix="/v1/faces", tags=["faces"])
 
 _ERRORS: dict[int | str, dict[str, object]] = {
+    408: {"model": ErrorBody, "description": "`request_timeout`: the upload was too slow."},
     413: {"model": ErrorBody, "description": "`image_too_large`: over the byte or pixel limit."},
     415: {"model": ErrorBody, "description": "`unsupported_image`: not an image format we read."},
     422: {

@@ -39,7 +39,12 @@ _LINK_ERRORS: dict[int | str, dict[str, object]] = {
     "",
     status_code=202,
     response_model=JobOut,
-    responses={**_ERRORS, **BOT_CHECK_RESPONSE, 429: {"model": ErrorBody}},
+    responses={
+        **_ERRORS,
+        **BOT_CHECK_RESPONSE,
+        408: {"model": ErrorBody, "description": "`request_timeout`: the upload was too slow."},
+        429: {"model": ErrorBody},
+    },
     # rate limit, pause, budget: checked on the headers (web/limits.py); then the bot check
     dependencies=BOT_CHECK,
 )

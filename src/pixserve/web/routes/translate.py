@@ -47,6 +47,7 @@ _IMAGE: dict[str, object] = {"image/jpeg": {}, "image/png": {}, "image/webp": {}
             code: {"model": ErrorBody, "description": why}
             for code, why in (
                 (404, "Unknown style."),
+                (408, "The upload was too slow (request_timeout)."),
                 (413, "The image is too large."),
                 (415, "Not an image pixserve can read."),
                 (422, "A bad field or image, or the job failed on the image."),
