@@ -18,12 +18,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import onnx
-
 from pixserve.core.errors import BundleError
 from pixserve.core.settings import get_settings
 from pixserve.core.tensor_io import ValueRange
-from pixserve.inference.ncnn_convert import convert
 from pixserve.pipeline.model_spec import ModelSpec
 
 #: Bump when the converter's output changes, so cached files are rebuilt.
@@ -149,6 +146,10 @@ def onnx_path(upscaler: Upscaler, model_dir: Path | None = None) -> Path:
     target = folder / f"{upscaler.name}-{digest.hexdigest()[:12]}.onnx"
     if target.is_file():
         return target
+    import onnx  # only to convert, once: a server that finds the file never loads it
+
+    from pixserve.inference.ncnn_convert import convert
+
     model = convert(param, weights, input_pad=upscaler.input_pad, name=upscaler.name)
     folder.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{upscaler.name}-", suffix=".onnx")
