@@ -1,5 +1,6 @@
-"""``pixserve bench e2e`` and ``bench coldstart`` against real server processes (tiny sizes:
-the figures are not checked, only that they are measured and reported)."""
+"""``pixserve bench e2e``, ``bench coldstart`` and ``bench memory`` against real server
+processes (tiny sizes: the figures are not checked, only that they are measured and
+reported)."""
 
 from __future__ import annotations
 
@@ -37,3 +38,14 @@ def test_coldstart_times_a_cold_start_and_a_restart(tmp_path, monkeypatch) -> No
     assert starts == ["empty data dir", "restart"]
     for row in found["rows"]:
         assert 0 < row["ready_s"] <= row["first_result_s"]
+
+
+def test_memory_follows_a_restarted_server_over_mixed_sizes(tmp_path, monkeypatch) -> None:
+    found = run(
+        tmp_path, monkeypatch, "memory", "--style", "tiny-net", "--images", "3",
+        "--min-side", "32", "--max-side", "96",
+    )  # fmt: skip
+    assert [i for i, _ in found["readings"]] == [0, 3]
+    assert found["first_start_mb"] > 0 and found["last_mb"] > 0
+    # the mark was reset at ready, so it is at least what the server held while serving
+    assert found["high_water_mb"] >= max(mb for _, mb in found["readings"])

@@ -348,5 +348,5 @@ def memory(style: str, images: int, min_side: int, max_side: int, as_json: bool)
         f"{result['after_50_mb']:.0f} MB, at the end {result['last_mb']:.0f} MB: "
         f"{'flat' if result['flat'] else 'growing'}; "
         f"high-water mark while serving {result['high_water_mb']:.0f} MB "
-        f"(start-up's {result['startup_high_water_mb']:.0f} MB)"
+        f"(a restarted server; the first start was {result['first_start_mb']:.0f} MB at ready)"
     )
