@@ -44,7 +44,7 @@ def answers(url: str, timeout: float = 30.0) -> bool:
 def test_two_web_processes_both_answer_and_a_job_completes(tmp_path):
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "PIXSERVE_DATA_DIR": str(tmp_path)}
+    env = {**os.environ, "PIXSERVE_DATA_DIR": str(tmp_path), "PIXSERVE_RATE_LIMIT": "30/minute"}
     log = (tmp_path / "server.log").open("ab")
     args = ["serve", "--port", str(port), "--workers", "1", "--web-processes", "2"]
     proc = subprocess.Popen([*PIXSERVE, *args], env=env, stdout=log, stderr=log)
@@ -78,3 +78,5 @@ def test_two_web_processes_both_answer_and_a_job_completes(tmp_path):
             raise
     text = (tmp_path / "server.log").read_text()
     assert text.count("Application shutdown complete") == 2, text
+    # memory:// counts per process: the operator is told, and how to share one count
+    assert "counts PIXSERVE_RATE_LIMIT on its own" in text and "redis://" in text

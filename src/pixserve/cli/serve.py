@@ -80,6 +80,15 @@ def serve(host: str, port: int, workers: int | None, web_processes: int) -> None
         f"open http://{shown}:{port}/ in your browser",
         fg="green",
     )
+    if settings.rate_limit.strip() and settings.rate_limit_storage.startswith("memory"):
+        click.secho(
+            f"warning: each of the {web_processes} web processes counts PIXSERVE_RATE_LIMIT "
+            "on its own, so a client may send up to "
+            f"{web_processes}× as many; share one count with "
+            "PIXSERVE_RATE_LIMIT_STORAGE=redis://…",
+            fg="yellow",
+            err=True,
+        )
     if pool is not None:
         pool.start()
     try:
