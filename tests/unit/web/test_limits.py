@@ -78,6 +78,33 @@ def test_rate_limit_answers_429_with_retry_after(client, app_ctx, small_jpeg) ->
     assert translate.status_code == 429
 
 
+def post_raw(app, receive, *, client: str, lang: str = "en") -> list[dict[str, object]]:  # type: ignore[no-untyped-def]
+    """POST /v1/jobs straight to the ASGI app, the body from ``receive``; what it sent."""
+    sent: list[dict[str, object]] = []
+
+    async def send(message):  # type: ignore[no-untyped-def]
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/v1/jobs",
+        "raw_path": b"/v1/jobs",
+        "query_string": b"",
+        "headers": [
+            (b"content-type", b"multipart/form-data; boundary=b"),
+            (b"accept-language", lang.encode()),
+        ],
+        "client": (client, 5000),
+        "server": ("testserver", 80),
+        "scheme": "http",
+        "root_path": "",
+        "http_version": "1.1",
+    }
+    asyncio.run(asyncio.wait_for(app(scope, receive, send), 5))
+    return sent
+
+
 def test_a_refused_submission_is_answered_before_its_body_is_read(app_ctx) -> None:  # type: ignore[no-untyped-def]
     # A flood of large uploads: each refused on its headers, not after 20 MB were received.
     app_ctx.settings.rate_limit = "1/minute"
@@ -88,39 +115,16 @@ def test_a_refused_submission_is_answered_before_its_body_is_read(app_ctx) -> No
         reads.append(1)
         return {"type": "http.request", "body": b"x" * 65536, "more_body": True}
 
-    async def post() -> list[dict[str, object]]:
-        sent: list[dict[str, object]] = []
-
-        async def send(message):  # type: ignore[no-untyped-def]
-            sent.append(message)
-
-        scope = {
-            "type": "http",
-            "method": "POST",
-            "path": "/v1/jobs",
-            "raw_path": b"/v1/jobs",
-            "query_string": b"",
-            "headers": [(b"content-type", b"multipart/form-data; boundary=b")],
-            "client": ("203.0.113.7", 5000),
-            "server": ("testserver", 80),
-            "scheme": "http",
-            "root_path": "",
-            "http_version": "1.1",
-        }
-        await asyncio.wait_for(app(scope, receive, send), 5)
-        return sent
-
-    asyncio.run(post())  # the first is within the rate: the app reads it (and refuses it)
+    post_raw(app, receive, client="203.0.113.7")  # within the rate: read (and refused)
     assert reads
     reads.clear()
-    refused = asyncio.run(post())
+    refused = post_raw(app, receive, client="203.0.113.7")
     assert refused[0]["status"] == 429 and reads == []
     assert any(name == b"retry-after" for name, _ in refused[0]["headers"])  # type: ignore[union-attr]
 
 
 def test_a_body_that_trickles_in_past_the_upload_timeout_gets_408(app_ctx) -> None:  # type: ignore[no-untyped-def]
     app_ctx.settings.upload_timeout_seconds = 0.3
-    app = create_app(app_ctx)
     chunks = 0
 
     async def receive():  # type: ignore[no-untyped-def]
@@ -131,32 +135,7 @@ def test_a_body_that_trickles_in_past_the_upload_timeout_gets_408(app_ctx) -> No
         head = b'--b\r\nContent-Disposition: form-data; name="file"; filename="x.jpg"\r\n\r\n'
         return {"type": "http.request", "body": head + b"\xff\xd8" * 100, "more_body": True}
 
-    async def post() -> list[dict[str, object]]:
-        sent: list[dict[str, object]] = []
-
-        async def send(message):  # type: ignore[no-untyped-def]
-            sent.append(message)
-
-        scope = {
-            "type": "http",
-            "method": "POST",
-            "path": "/v1/jobs",
-            "raw_path": b"/v1/jobs",
-            "query_string": b"",
-            "headers": [
-                (b"content-type", b"multipart/form-data; boundary=b"),
-                (b"accept-language", b"es"),
-            ],
-            "client": ("203.0.113.8", 5000),
-            "server": ("testserver", 80),
-            "scheme": "http",
-            "root_path": "",
-            "http_version": "1.1",
-        }
-        await asyncio.wait_for(app(scope, receive, send), 5)
-        return sent
-
-    sent = asyncio.run(post())
+    sent = post_raw(create_app(app_ctx), receive, client="203.0.113.8", lang="es")
     assert sent[0]["status"] == 408
     error = json.loads(sent[1]["body"])["error"]  # type: ignore[arg-type]
     assert error["code"] == "request_timeout" and "segundos" in error["message"]
