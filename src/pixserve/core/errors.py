@@ -24,6 +24,7 @@ language the reader gets the default message of the error's class instead.
     │   ├── CorruptImage               corrupt_image       422
     │   ├── ImageTooLarge              image_too_large     413
     │   └── NoFaceFound                no_face_found       422
+    ├── RequestTimeout                 request_timeout     408
     ├── NotFound                       not_found           404
     │   ├── UnknownStyle               unknown_style       404
     │   ├── JobNotFound                job_not_found       404
@@ -152,8 +153,10 @@ class RequestTimeout(PixserveError):
     code = "request_timeout"
     http_status = 408
 
-    def __init__(self, *, seconds: int) -> None:
-        super().__init__(
+    @classmethod
+    def after(cls, seconds: int) -> RequestTimeout:
+        """The body was still arriving after ``seconds``."""
+        return cls(
             N_(
                 "The upload did not arrive within {seconds} seconds; "
                 "try again or send a smaller photo."

@@ -68,7 +68,7 @@ class BodyLimit:
             try:
                 message = await asyncio.wait_for(receive(), max(0.0, deadline - loop.time()))
             except TimeoutError:
-                refusal = RequestTimeout(seconds=round(timeout))
+                refusal = RequestTimeout.after(round(timeout))
                 raise _Refused() from None
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
