@@ -103,18 +103,22 @@ class WatchHub:
 
     def poll(self, job_id: str) -> JobView | None:
         """A status call for ``job_id``: the view a tick read within :attr:`fresh_for`, or
-        None (then read it and :meth:`remember` it). Either way the job is followed for
-        :data:`FOLLOW_SECONDS` from now. Call from the event loop."""
+        None (then read it and :meth:`remember` it). A job the hub holds is followed for
+        :data:`FOLLOW_SECONDS` from now; an id it never read is not (calls for made-up ids
+        must not grow every tick's read). Call from the event loop."""
         now = self._start()
-        self._polled[job_id] = now
         latest = self._latest.get(job_id)
-        if latest is not None and now - latest[0] <= self.fresh_for:
-            return latest[1]
-        return None
+        if latest is None:
+            return None
+        self._polled[job_id] = now
+        return latest[1] if now - latest[0] <= self.fresh_for else None
 
     def remember(self, job_id: str, view: JobView) -> None:
-        """Keep ``view``, just read by a caller, for the next status calls."""
-        self._latest[job_id] = (self._start(), view)
+        """Keep ``view``, just read by a caller, for the next status calls, and follow the
+        job from now on."""
+        now = self._start()
+        self._latest[job_id] = (now, view)
+        self._polled[job_id] = now
 
     def forget(self, job_id: str) -> None:
         """Drop what the hub knows of ``job_id`` (it was deleted): the next call reads."""

@@ -188,8 +188,10 @@ def test_a_job_nobody_polls_any_more_is_no_longer_read(service, submit, monkeypa
 
     async def scenario():
         hub = WatchHub(views, interval=0.01)
-        hub.poll(job_id)
+        assert hub.poll("made-up") is None  # never read: not followed
+        hub.remember(job_id, service.status(job_id))
         await asyncio.sleep(0.1)
+        assert all(ids == [job_id] for ids in views.calls)
         calls = len(views.calls)
         assert calls >= 1
         await asyncio.sleep(0.05)
