@@ -24,6 +24,7 @@ pytestmark = pytest.mark.e2e
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "pixserve"
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
+CARTOON = '.style-card[data-style="cartoon"]'
 
 
 @pytest.fixture(scope="module")
@@ -86,6 +87,7 @@ def test_the_switch_remembers_the_language(live_server: str, open_page, shots) -
     page.locator(".style-card").first.wait_for()
     assert page.evaluate("document.documentElement.lang") == "es"
     assert page.locator("#step-photo-text").text_content() == "Elige una foto"
+    assert page.locator(f"{CARTOON} .style-title").text_content().startswith("Dibujo animado")
     assert page.locator('.lang-button[data-lang="es"]').get_attribute("aria-pressed") == "true"
     cookie = next(c for c in page.context.cookies() if c["name"] == "lang")
     assert cookie["value"] == "es" and cookie["sameSite"] == "Lax"
@@ -98,6 +100,17 @@ def test_the_switch_remembers_the_language(live_server: str, open_page, shots) -
         page.click('.lang-button[data-lang="en"]')
     page.locator(".style-card").first.wait_for()
     assert page.evaluate("document.documentElement.lang") == "en"
+    assert page.locator(f"{CARTOON} .style-title").text_content().startswith("Cartoon")
+    w.assert_clean()
+
+
+def test_the_cards_follow_lang_in_the_address(live_server: str, open_page) -> None:
+    """``?lang=es`` from an English browser: the style cards are in Spanish like the page."""
+    w = open_page(locale="en-US")
+    page = w.page
+    open_home(w, live_server, "/?lang=es")
+    assert page.evaluate("document.documentElement.lang") == "es"
+    assert page.locator(f"{CARTOON} .style-title").text_content().startswith("Dibujo animado")
     w.assert_clean()
 
 
@@ -110,6 +123,11 @@ def test_a_visit_in_spanish(
     shots(page, "inicio")
     assert page.title() == "pixserve — transforma tu foto"
     assert page.locator("#submit").text_content().strip() == "Transformar mi foto"
+    # The built-in styles' cards, from their style.toml's [translations.es].
+    assert page.locator(f"{CARTOON} .style-title").text_content().startswith("Dibujo animado")
+    assert page.locator(f"{CARTOON} .style-desc").text_content() == (
+        "Colores planos y trazos de tinta marcados, como en un cómic."
+    )
 
     # A text file named .jpg: the error is in Spanish, and the page goes on.
     notes = tmp_path / "lista.jpg"

@@ -68,7 +68,7 @@ def test_enlarge_card_and_the_size_each_card_gives(
     page.wait_for_load_state("networkidle")  # the answer for the face's crop is in
     shots(page, "sizes")
     # The sizes are the server's answer for the crop the page shows.
-    sizes_url = next(u for u in reversed(w.urls) if "/v1/styles?" in u)
+    sizes_url = next(u for u in reversed(w.urls) if "/v1/styles?" in u and "width=" in u)
     query = parse_qs(urlsplit(sizes_url).query)
     answer = client.get(
         "/v1/styles", params={"width": query["width"][0], "height": query["height"][0]}

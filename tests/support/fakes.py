@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,11 +20,13 @@ class FakeStyle:
     fast: bool = True
     thumbnail: Path | None = None
     title: str = ""
+    #: The title in other languages, by language code.
+    titles: dict[str, str] = field(default_factory=dict)
 
-    def info(self) -> dict[str, Any]:
+    def info(self, lang: str = "en") -> dict[str, Any]:
         return {
             "name": self.name,
-            "title": self.title or self.name.title(),
+            "title": self.titles.get(lang) or self.title or self.name.title(),
             "description": f"{self.name} for tests",
             "kind": "builtin",
             "fast": self.fast,

@@ -12,6 +12,7 @@
     each with             [input]    InputSpec: kind (photo | sketch), aspect
                           [pipeline] PipelineSpec: max_side, post (StepSpec…), face (FaceSpec)
                           [preview]  PreviewSpec, optional (pipeline/preview.py)
+                          [translations.<lang>]  TranslationSpec: title, description
 
 Every table refuses unknown keys, keeps TOML's types and is frozen (see
 :mod:`pixserve.pipeline.tables`); a variant has exactly the tables its kind may have.
@@ -44,6 +45,7 @@ from pydantic import (
     model_validator,
 )
 
+from pixserve.core.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from pixserve.pipeline.faces import FACE_DETECTORS
 from pixserve.pipeline.model_spec import ModelSpec
 from pixserve.pipeline.neural_style_spec import NeuralStyleSpec
@@ -238,9 +240,21 @@ class PipelineSpec(BaseModel):
         return value
 
 
+class TranslationSpec(BaseModel):
+    """A ``[translations.<lang>]`` table: the title and description in that language.
+
+    A key left out falls back to the English one at the top level.
+    """
+
+    model_config = TABLE
+
+    title: str | None = None
+    description: str | None = None
+
+
 class StyleManifest(BaseModel):
-    """What every kind of style has: the top-level keys, ``[input]``, ``[pipeline]`` and
-    ``[preview]``."""
+    """What every kind of style has: the top-level keys, ``[input]``, ``[pipeline]``,
+    ``[preview]`` and ``[translations.<lang>]``."""
 
     model_config = TABLE
 
@@ -255,6 +269,8 @@ class StyleManifest(BaseModel):
     input: InputSpec = InputSpec()
     pipeline: PipelineSpec = PipelineSpec()
     preview: PreviewSpec | None = None
+    #: The title and description in other languages, by language code (``es``).
+    translations: dict[str, TranslationSpec] = Field(default_factory=dict)
 
     @model_validator(mode="before")
     @classmethod
@@ -271,6 +287,29 @@ class StyleManifest(BaseModel):
         if not NAME_PATTERN.fullmatch(name):
             raise ValueError(f"{name!r} must be {NAME_RULE}")
         return name
+
+    @field_validator("translations")
+    @classmethod
+    def _known_languages(cls, tables: dict[str, TranslationSpec]) -> dict[str, TranslationSpec]:
+        for lang in tables:
+            if lang == DEFAULT_LANGUAGE:
+                raise ValueError(f"{lang!r} is the top-level title and description")
+            if lang not in LANGUAGES:
+                others = ", ".join(code for code in LANGUAGES if code != DEFAULT_LANGUAGE)
+                raise ValueError(f"unknown language {lang!r} (known: {others})")
+        return tables
+
+    def title_in(self, lang: str) -> str:
+        """The title in ``lang``; the English one where the bundle has no translation."""
+        translation = self.translations.get(lang)
+        return translation.title if translation and translation.title else self.title
+
+    def description_in(self, lang: str) -> str:
+        """The description in ``lang``; the English one where the bundle has none."""
+        translation = self.translations.get(lang)
+        if translation and translation.description:
+            return translation.description
+        return self.description
 
 
 class BuiltinManifest(StyleManifest):
@@ -336,8 +375,11 @@ def manifest_toml(manifest: StyleManifest, *, bundle: Path | None = None) -> str
     """
     context = {BUNDLE: bundle} if bundle is not None else None
     data = manifest.model_dump(mode="json", by_alias=True, exclude_none=True, context=context)
-    # The kind's own table first, then [input], [pipeline] and [preview], as people write them.
-    shared = ("input", "pipeline", "preview")
+    if not data.get("translations"):
+        data.pop("translations", None)  # no empty [translations] table
+    # The kind's own table first, then [input], [pipeline], [preview] and [translations.*],
+    # as people write them.
+    shared = ("input", "pipeline", "preview", "translations")
     ordered = {k: v for k, v in data.items() if k not in shared}
     ordered |= {k: data[k] for k in shared if k in data}
     return tomli_w.dumps(ordered)

@@ -98,6 +98,7 @@ def _place(variant: type[BaseModel], loc: tuple[int | str, ...]) -> _Place:
     sections: list[str] = []
     keys: list[str] = []
     is_table = False
+    keyed = False  # the last part was a table of tables ([translations]): a key of it follows
     for part in loc:
         if isinstance(part, int):
             if keys:
@@ -105,9 +106,16 @@ def _place(variant: type[BaseModel], loc: tuple[int | str, ...]) -> _Place:
             model = _model_in(field) if field is not None else None
             is_table = False
             continue
+        if keyed:
+            # [translations.es]: the key names a table of the field's model; field stays.
+            keyed = False
+            is_table = model is not None and not keys
+            (sections if is_table else keys).append(part)
+            continue
         field = _field(model, part) if model is not None else None
         model = _model_in(field) if field is not None else None
         is_table = model is not None and not keys and not _is_sequence(field)
+        keyed = is_table and _is_mapping(field)
         (sections if is_table else keys).append(part)
     if is_table and len(sections) > 1 and not keys:
         # A nested table as a whole ("face = 3") is a key of its parent table.
@@ -203,3 +211,8 @@ def _find_model(annotation: Any) -> type[BaseModel] | None:
 
 def _is_sequence(field: FieldInfo | None) -> bool:
     return field is not None and get_origin(field.annotation) in (tuple, list)
+
+
+def _is_mapping(field: FieldInfo | None) -> bool:
+    """A table of tables by key (``dict[str, TranslationSpec]``)."""
+    return field is not None and get_origin(field.annotation) is dict

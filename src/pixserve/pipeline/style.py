@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pixserve.core.i18n import DEFAULT_LANGUAGE
 from pixserve.core.tensor_io import Channels, Layout, ValueRange
 from pixserve.pipeline.manifest import (
     BuiltinManifest,
@@ -68,12 +69,12 @@ class Style:
 
     @property
     def title(self) -> str:
-        """Shown in the UI."""
+        """Shown in the UI, in English (``info(lang)`` has it in other languages)."""
         return self.manifest.title
 
     @property
     def description(self) -> str:
-        """One sentence for the UI."""
+        """One sentence for the UI, in English."""
         return self.manifest.description
 
     @property
@@ -150,12 +151,13 @@ class Style:
             return self.manifest.neural_style
         return None
 
-    def info(self) -> dict[str, Any]:
-        """The style as the HTTP catalog shows it (the web layer adds the thumbnail URL)."""
+    def info(self, lang: str = DEFAULT_LANGUAGE) -> dict[str, Any]:
+        """The style as the HTTP catalog shows it (the web layer adds the thumbnail URL),
+        its title and description in ``lang`` where the bundle translates them."""
         return {
             "name": self.name,
-            "title": self.title,
-            "description": self.description,
+            "title": self.manifest.title_in(lang),
+            "description": self.manifest.description_in(lang),
             "kind": self.kind.value,
             "fast": self.fast,
             "limits": {"max_side": self.max_side},

@@ -223,7 +223,7 @@ class DeliveryService:
             sender=self.settings.mail_from or f"pixserve <noreply@{self.links.public_host}>",
             lang=job.lang,
             succeeded=succeeded,
-            style_title=self._title(job.style),
+            style_title=self._title(job.style, job.lang),
             site_url=site + "/",
             privacy_url=site + "/privacy",
             result_url=self.links.url(job, "result") if succeeded else None,
@@ -233,9 +233,9 @@ class DeliveryService:
             preview=preview,
         )
 
-    def _title(self, style: str) -> str:
+    def _title(self, style: str, lang: str) -> str:
         try:
-            return str(self.catalog.get(style).info().get("title") or style)
+            return str(self.catalog.get(style).info(lang).get("title") or style)
         except UnknownStyle:
             return style
 

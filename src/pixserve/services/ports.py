@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from pixserve.core.i18n import DEFAULT_LANGUAGE
 from pixserve.domain.job import Crop
 
 ProgressFn = Callable[[float], None]
@@ -30,8 +31,9 @@ class StyleInfo(Protocol):
     @property
     def thumbnail(self) -> Path | None: ...
 
-    def info(self) -> dict[str, Any]:
-        """The style as the catalog endpoint shows it (without URLs)."""
+    def info(self, lang: str = DEFAULT_LANGUAGE) -> dict[str, Any]:
+        """The style as the catalog endpoint shows it (without URLs), its title and
+        description in ``lang`` (English where the style has no translation)."""
         ...
 
 

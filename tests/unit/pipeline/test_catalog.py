@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from pixserve.core.errors import BundleError, UnknownStyle
+from pixserve.core.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from pixserve.pipeline import BUILTIN_DIR, Catalog, Kind
 from pixserve.pipeline.upscalers import UPSCALERS
 from tests.unit.pipeline.bundles import builtin_toml, write_bundle
@@ -32,6 +33,18 @@ def test_builtins_are_all_there_with_thumbnails() -> None:
         assert style.thumbnail is not None
         assert 0 < style.thumbnail.stat().st_size < 40_000
         assert style.info()["limits"]["max_side"] == style.max_side
+
+
+@pytest.mark.parametrize("lang", [code for code in LANGUAGES if code != DEFAULT_LANGUAGE])
+def test_every_builtin_is_translated(lang: str) -> None:
+    """A new built-in (or a new language) cannot forget its ``[translations.<lang>]``."""
+    for style in Catalog.load([], strict=True):
+        translation = style.manifest.translations.get(lang)
+        assert translation is not None, f"{style.name}: no [translations.{lang}]"
+        assert translation.title, f"{style.name}: no [translations.{lang}] title"
+        if style.description:
+            assert translation.description, f"{style.name}: no [translations.{lang}] description"
+        assert style.info(lang)["title"] == translation.title
 
 
 def test_the_trained_styles_ship_small_verified_models() -> None:

@@ -223,3 +223,49 @@ def test_bad_input_tables(table: dict, line: str) -> None:
     with pytest.raises(ValidationError) as info:
         read_manifest({**ONNX, "input": table})
     assert any(line in problem for problem in problems(info.value)), problems(info.value)
+
+
+def test_translations_give_the_title_and_description_in_a_language() -> None:
+    es = {"title": "Bocetos", "description": "Lápiz."}
+    manifest = read_manifest({**BUILTIN, "translations": {"es": es}})
+    assert (manifest.title_in("es"), manifest.description_in("es")) == ("Bocetos", "Lápiz.")
+    assert (manifest.title_in("en"), manifest.description_in("en")) == ("Sketchy", "Pencil.")
+    assert manifest.title_in("fr") == "Sketchy"  # no such language: English
+    text = manifest_toml(manifest)
+    assert '[translations.es]\ntitle = "Bocetos"' in text
+    assert read_manifest(tomllib.loads(text)) == manifest
+    assert "translations" not in manifest_toml(read_manifest(BUILTIN))  # no empty table
+
+
+def test_a_key_a_translation_leaves_out_is_the_english_one() -> None:
+    manifest = read_manifest({**BUILTIN, "translations": {"es": {"title": "Bocetos"}}})
+    assert (manifest.title_in("es"), manifest.description_in("es")) == ("Bocetos", "Pencil.")
+
+
+@pytest.mark.parametrize(
+    ("translations", "line"),
+    [
+        ({"fr": {"title": "Croquis"}}, "[translations]: unknown language 'fr' (known: es)"),
+        ({"en": {"title": "Sketch"}}, "[translations]: 'en' is the top-level title and"),
+        (
+            {"es": {"title": "Bocetos", "subtitle": "x"}},
+            "[translations.es] subtitle: unknown key (allowed: description, title)",
+        ),
+        ({"es": {"title": 3}}, "[translations.es] title: must be a string, got 3"),
+        ({"es": "Bocetos"}, "[translations] es: must be a table, got 'Bocetos'"),
+        ("Bocetos", "[translations]: must be a table, got 'Bocetos'"),
+    ],
+)
+def test_bad_translations_are_named(translations: object, line: str) -> None:
+    with pytest.raises(ValidationError) as info:
+        read_manifest({**BUILTIN, "translations": translations})
+    assert any(problem.startswith(line) for problem in problems(info.value)), problems(info.value)
+
+
+def test_a_bundle_with_an_unknown_language_names_the_file(tmp_path: Path) -> None:
+    toml = builtin_toml("x") + '[translations.de]\ntitle = "Karikatur"\n'
+    bundle = write_bundle(tmp_path, "b", toml)
+    with pytest.raises(BundleError) as info:
+        load_bundle(bundle)
+    message = info.value.message
+    assert message == f"{bundle / 'style.toml'}: [translations]: unknown language 'de' (known: es)"

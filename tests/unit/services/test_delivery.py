@@ -7,6 +7,7 @@ import json
 from pixserve.domain import DeliveryStatus, JobStatus
 from pixserve.notify.webhooks import job_webhook_secret, verify
 from pixserve.services.delivery import backoff_seconds
+from tests.support.fakes import FakeCatalog, FakeStyle
 from tests.unit.services.conftest import SECRET, finished_job
 
 
@@ -111,3 +112,15 @@ def test_a_failure_email_gives_the_reason_in_the_jobs_language(
     text = msg.get_body(preferencelist=("plain",)).get_content()
     assert "Motivo: No se ha encontrado ninguna cara en la imagen" in text
     assert "No face" not in text
+
+
+def test_the_email_names_the_style_in_the_jobs_language(
+    deliveries, clocked_jobs, blobs, clock, mailer
+) -> None:
+    job = finished_job(clocked_jobs, blobs, clock, email="ana@example.org", lang="es")
+    deliveries.catalog = FakeCatalog(FakeStyle(job.style, title="Pencil", titles={"es": "Lápiz"}))
+    deliveries.job_finished(job)
+    assert deliveries.send_due("w") == 1
+    (msg,) = mailer.sent
+    assert "Lápiz" in msg["Subject"] and "Pencil" not in msg["Subject"]
+    assert "Lápiz" in msg.get_body(preferencelist=("plain",)).get_content()

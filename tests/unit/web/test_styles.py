@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from fastapi.testclient import TestClient
 
 from pixserve.inference import EngineCache
-from pixserve.pipeline import Catalog
+from pixserve.pipeline import Catalog, load_bundle
 from pixserve.pipeline.renderer import Renderer
 from pixserve.web import AppContext, create_app
 
@@ -86,3 +88,57 @@ def test_the_built_in_catalog_groups_the_upscalers_and_promises_real_sizes(app_f
         "content": "drawing",
         "denoise": None,
     }
+
+
+def _bundle(root: Path, name: str, extra: str = "") -> Path:
+    folder = root / name
+    folder.mkdir()
+    (folder / "style.toml").write_text(
+        f'name = "{name}"\ntitle = "Cartoon {name}"\ndescription = "Bold lines."\n'
+        f'kind = "builtin"\n[builtin]\noperator = "cartoon"\n{extra}',
+        encoding="utf-8",
+    )
+    return folder
+
+
+@pytest.fixture
+def translated(tmp_path: Path) -> Catalog:
+    """``toon`` has a Spanish title and description, ``plain`` has none."""
+    spanish = '[translations.es]\ntitle = "Dibujos"\ndescription = "Trazos marcados."\n'
+    toon, plain = _bundle(tmp_path, "toon", spanish), _bundle(tmp_path, "plain")
+    return Catalog([load_bundle(toon), load_bundle(plain)])
+
+
+@pytest.mark.parametrize("how", ["accept-language", "query", "cookie"])
+def test_titles_are_in_the_requests_language(app_for, translated, how: str) -> None:
+    with app_for(translated) as client:
+        if how == "accept-language":
+            response = client.get("/v1/styles", headers={"Accept-Language": "es-ES,en;q=0.5"})
+        elif how == "query":
+            response = client.get("/v1/styles", params={"lang": "es", "width": 8, "height": 8})
+        else:
+            client.cookies.set("lang", "es")
+            response = client.get("/v1/styles")
+    assert response.status_code == 200
+    styles = {s["name"]: s for s in response.json()["styles"]}
+    assert (styles["toon"]["title"], styles["toon"]["description"]) == (
+        "Dibujos",
+        "Trazos marcados.",
+    )
+    # No translation: English.
+    assert (styles["plain"]["title"], styles["plain"]["description"]) == (
+        "Cartoon plain",
+        "Bold lines.",
+    )
+    vary = {part.strip() for part in response.headers["vary"].split(",")}
+    assert {"Accept-Language", "Cookie"} <= vary
+
+
+def test_titles_are_english_by_default_and_lang_wins(app_for, translated) -> None:
+    with app_for(translated) as client:
+        default = client.get("/v1/styles").json()["styles"]
+        asked = client.get(
+            "/v1/styles", params={"lang": "en"}, headers={"Accept-Language": "es"}
+        ).json()["styles"]
+    for styles in (default, asked):
+        assert [s["title"] for s in styles] == ["Cartoon toon", "Cartoon plain"]

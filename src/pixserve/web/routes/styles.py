@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import FileResponse
 
 from pixserve.core.errors import InvalidRequest, NotFound
 from pixserve.core.i18n import N_
 from pixserve.web.context import AppContext, get_context
+from pixserve.web.pages import language_of
 from pixserve.web.schemas import CatalogOut, ErrorBody, SizeOut, StyleOut
 
 router = APIRouter(prefix="/v1/styles", tags=["styles"])
@@ -44,18 +45,26 @@ _SIZE_PARAMETER = {
     openapi_extra={"parameters": [_SIZE_PARAMETER]},
 )
 def list_styles(
+    request: Request,
+    response: Response,
     width: int | None = Query(None, ge=1, le=MAX_SIDE, include_in_schema=False),
     height: int | None = Query(None, ge=1, le=MAX_SIDE, include_in_schema=False),
     ctx: AppContext = Depends(get_context),
 ) -> CatalogOut:
     """Every style this service offers, with its limits and thumbnail URL; with ``width``
-    and ``height``, the exact size each style's result would have."""
+    and ``height``, the exact size each style's result would have.
+
+    Titles and descriptions are in the request's language (``?lang=``, the ``lang``
+    cookie, then ``Accept-Language``) where the style has a translation, else English."""
     if (width is None) != (height is None):
         raise InvalidRequest(N_("Give both width and height, or neither."))
+    lang = language_of(request)
+    # The answer depends on the language, as the page's does (web/routes/ui.py).
+    response.headers["Vary"] = "Accept-Language, Cookie"
     styles = []
     engines = ctx.engine_info()
     for style in ctx.catalog:
-        info = style.info()
+        info = style.info(lang)
         thumb = f"/v1/styles/{style.name}/thumbnail" if style.thumbnail else None
         engine = engines.get(style.name)
         size = None

@@ -1,5 +1,7 @@
 // The HTTP API client: every request the page makes goes to this app, under /v1.
 
+import { lang } from "./i18n.js";
+
 export const API = "/v1";
 
 /** An API failure with its stable error code (see core/errors.py) and the server's text. */
@@ -58,10 +60,16 @@ export async function request(method, url, options = {}) {
 
 export const getConfig = () => request("GET", `${API}/config`);
 
-/** The catalogue; with a size, each style also says the size it would return (output_size). */
+/** The catalogue, its titles and descriptions in the page's language (which the server chose
+ * from ?lang=, the cookie or Accept-Language: saying it keeps the cards in step with the page);
+ * with a size, each style also says the size it would return (output_size). */
 export function getStyles(size) {
-  const query = size ? `?width=${size.width}&height=${size.height}` : "";
-  return request("GET", `${API}/styles${query}`);
+  const query = new URLSearchParams({ lang });
+  if (size) {
+    query.set("width", size.width);
+    query.set("height", size.height);
+  }
+  return request("GET", `${API}/styles?${query}`);
 }
 
 /** Faces in an image, largest first, in upright coordinates: {width, height, faces: [...]}. */
