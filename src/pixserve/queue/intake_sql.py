@@ -15,7 +15,7 @@ from sqlalchemy import Connection, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from pixserve.queue.database import SqlDatabase
-from pixserve.queue.intake import IntakeStore, IntakeSwitch, MemoryIntakeStore, Window
+from pixserve.queue.intake import IntakeStore, IntakeSwitch, Window
 from pixserve.queue.tables import intake_counts, intake_switch, jobs
 
 _SWITCH_ID = 1
@@ -97,7 +97,5 @@ def _switch(row: Any) -> IntakeSwitch:
 
 
 def open_intake_store(url: str) -> IntakeStore:
-    """The intake store beside the job store at ``url``: ``memory://`` → in memory."""
-    if url.strip().lower().startswith("memory:"):
-        return MemoryIntakeStore()
+    """The intake store beside the job store at ``url`` (a SQLite or PostgreSQL URL)."""
     return SqlIntakeStore(url.strip())

@@ -1,4 +1,5 @@
-"""The intake store's contract, on memory and on a migrated SQLite file."""
+"""The intake store's contract on a migrated SQLite file (on PostgreSQL:
+tests/integration/queue/test_postgres_intake.py)."""
 
 from __future__ import annotations
 
@@ -6,20 +7,14 @@ from collections.abc import Iterator
 
 import pytest
 
-from pixserve.queue.intake import IntakeStore, MemoryIntakeStore, Window
+from pixserve.queue.intake import IntakeStore, Window
 from pixserve.queue.intake_sql import SqlIntakeStore, open_intake_store
 from tests.support.clock import FakeClock
 
 
-@pytest.fixture(params=["memory", "sqlite"])
-def intake(
-    request: pytest.FixtureRequest, clock: FakeClock, sqlite_url: str
-) -> Iterator[IntakeStore]:
-    store: IntakeStore
-    if request.param == "memory":
-        store = MemoryIntakeStore(clock=clock)
-    else:
-        store = SqlIntakeStore(sqlite_url, clock=clock)
+@pytest.fixture
+def intake(clock: FakeClock, sqlite_url: str) -> Iterator[IntakeStore]:
+    store = SqlIntakeStore(sqlite_url, clock=clock)
     yield store
     store.close()
 
@@ -48,7 +43,6 @@ def test_admit_counts_per_hour_and_stops_at_a_full_window(intake: IntakeStore) -
 
 
 def test_open_intake_store_by_url(sqlite_url: str) -> None:
-    assert isinstance(open_intake_store("memory://"), MemoryIntakeStore)
     store = open_intake_store(sqlite_url)
     assert isinstance(store, SqlIntakeStore)
     store.close()

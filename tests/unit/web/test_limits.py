@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from pixserve.domain.job import JobStatus
-from pixserve.queue.intake import MemoryIntakeStore
+from pixserve.queue.intake_sql import SqlIntakeStore
 from pixserve.services import JobService, TranslateService
 from pixserve.services.intake import IntakeService
 from pixserve.web import AppContext, create_app
@@ -27,8 +27,10 @@ def limited(settings):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def intake(jobs, limited):  # type: ignore[no-untyped-def]
-    return IntakeService(MemoryIntakeStore(), jobs, limited)
+def intake(jobs, limited, sqlite_url):  # type: ignore[no-untyped-def]
+    store = SqlIntakeStore(sqlite_url)  # beside the jobs, in the same database
+    yield IntakeService(store, jobs, limited)
+    store.close()
 
 
 @pytest.fixture
