@@ -19,57 +19,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import httpx
+from pixserve.cli.bench_system import running
 
 HERE = Path(__file__).resolve().parent
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def start_server(data_dir: Path, port: int, web_processes: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "PIXSERVE_DATA_DIR": str(data_dir), "PIXSERVE_RATE_LIMIT": ""}
-    args = ["serve", "--port", str(port), "--workers", "1"]
-    args += ["--web-processes", str(web_processes)]
-    log = (data_dir / "server.log").open("ab")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "pixserve.cli", *args], env=env, stdout=log, stderr=log
-    )
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"pixserve serve exited:\n{(data_dir / 'server.log').read_text()}")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    proc.kill()
-    raise SystemExit("pixserve serve was not ready after 120 s")
-
-
-def stop_server(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(60)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(10)
 
 
 def load(url: str, args: argparse.Namespace, *, clients: int, watchers: int) -> dict:
@@ -115,16 +74,14 @@ def main() -> int:
     args = parser.parse_args()
 
     data_dir = Path(tempfile.mkdtemp(prefix="pixserve-soak-"))
-    port = free_port()
     started = time.monotonic()
-    proc = start_server(data_dir, port, args.web_processes)
-    url = f"http://127.0.0.1:{port}"
-    print(f"pixserve serve --web-processes {args.web_processes} --workers 1 at {url}")
     try:
-        polling = load(url, args, clients=args.clients, watchers=0)
-        watching = load(url, args, clients=0, watchers=args.watchers)
+        with running(data_dir, web_processes=args.web_processes) as server:
+            web = f"--web-processes {args.web_processes}"
+            print(f"pixserve serve {web} --workers 1 at {server.url}")
+            polling = load(server.url, args, clients=args.clients, watchers=0)
+            watching = load(server.url, args, clients=0, watchers=args.watchers)
     finally:
-        stop_server(proc)
         if args.keep:
             print(f"data dir and server.log kept in {data_dir}")
         else:

@@ -60,6 +60,7 @@ class Server:
 
     data_dir: Path
     workers: int = 1
+    web_processes: int = 1
     port: int = 0
     proc: subprocess.Popen[bytes] | None = None
     started: float = 0.0
@@ -76,9 +77,8 @@ class Server:
         env = {**os.environ, "PIXSERVE_DATA_DIR": str(self.data_dir), "PIXSERVE_RATE_LIMIT": ""}
         cmd = [sys.executable, "-m", "pixserve.cli", "serve", "--port", str(self.port)]
         self.started = time.perf_counter()
-        self.proc = subprocess.Popen(
-            [*cmd, "--workers", str(self.workers)], env=env, stdout=log, stderr=log
-        )
+        cmd += ["--workers", str(self.workers), "--web-processes", str(self.web_processes)]
+        self.proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=log)
         return self
 
     def wait(self, path: str, *, timeout: float = 300.0) -> float:
@@ -120,8 +120,8 @@ class Server:
 
 
 @contextmanager
-def running(data_dir: Path, *, workers: int = 1) -> Iterator[Server]:
-    server = Server(data_dir, workers).start()
+def running(data_dir: Path, *, workers: int = 1, web_processes: int = 1) -> Iterator[Server]:
+    server = Server(data_dir, workers, web_processes).start()
     try:
         server.wait("/readyz")
         yield server

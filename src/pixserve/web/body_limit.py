@@ -15,14 +15,13 @@ does not keep its connection and its half-read form for ever.
 from __future__ import annotations
 
 import asyncio
-import json
 
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pixserve.core.errors import ImageTooLarge, PixserveError, RequestTimeout
 from pixserve.core.settings import Settings
-from pixserve.web.pages import language_of
+from pixserve.web.errors import pixserve_error_response
 
 #: Room for the multipart boundaries and the form's text fields beside the file.
 FORM_SLACK_BYTES = 64 * 1024
@@ -50,7 +49,7 @@ class BodyLimit:
         max_body = max_upload + FORM_SLACK_BYTES
         declared = _content_length(scope)
         if declared is not None and declared > max_body:
-            await _refuse(scope, send, ImageTooLarge.over_bytes(max_upload))
+            await _refuse(scope, receive, send, ImageTooLarge.over_bytes(max_upload))
             return
 
         loop = asyncio.get_running_loop()
@@ -91,24 +90,14 @@ class BodyLimit:
             if refusal is None:
                 raise
         if refusal is not None and not started:
-            await _refuse(scope, send, refusal)
+            await _refuse(scope, receive, send, refusal)
 
 
-async def _refuse(scope: Scope, send: Send, error: PixserveError) -> None:
+async def _refuse(scope: Scope, receive: Receive, send: Send, error: PixserveError) -> None:
     """Answer ``error`` and close the connection (the rest of the body is not read)."""
-    body = json.dumps({"error": error.to_dict(language_of(Request(scope)))}).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": error.http_status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-                (b"connection", b"close"),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+    response = pixserve_error_response(error, Request(scope))
+    response.headers["connection"] = "close"
+    await response(scope, receive, send)
 
 
 def _content_length(scope: Scope) -> int | None:

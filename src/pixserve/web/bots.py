@@ -53,10 +53,7 @@ async def check_bot(
     verifier = verifier_of(request.app)
     if isinstance(verifier, NoBotCheck):
         return
-    client = limiter.client(
-        request.client.host if request.client else None,
-        request.headers.get("x-forwarded-for"),
-    )
+    client = limiter.client_of(request)
     remote_ip = None if client == "unknown" else client
     await run_in_threadpool(verifier.verify, turnstile_token or bot_token, remote_ip)
 

@@ -61,6 +61,18 @@ def allowed_methods(request: Request) -> list[str]:
     return allowed
 
 
+def pixserve_error_response(exc: PixserveError, request: Request) -> JSONResponse:
+    """``exc`` as the API answers it: in the request's language, with ``Retry-After`` where
+    the error has one (the 429 and 503s of a closed intake). For the exception handler and
+    for middleware that refuses a request before the app sees it."""
+    return error_response(
+        exc.http_status,
+        exc.code,
+        exc.message_in(language_of(request)),
+        retry_after=getattr(exc, "retry_after", None),
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Map pixserve errors, validation errors, HTTP errors and crashes to JSON errors."""
 
@@ -68,12 +80,7 @@ def install_error_handlers(app: FastAPI) -> None:
     async def pixserve_error(request: Request, exc: PixserveError) -> JSONResponse:
         if exc.http_status >= 500:
             log.warning("%s %s: %s (%s)", request.method, request.url.path, exc.message, exc.code)
-        response = error_response(
-            exc.http_status,
-            exc.code,
-            exc.message_in(language_of(request)),
-            retry_after=getattr(exc, "retry_after", None),  # IntakeClosed: 429 and 503s
-        )
+        response = pixserve_error_response(exc, request)
         if exc.http_status == 401:  # the operator endpoints take a bearer token
             response.headers["WWW-Authenticate"] = "Bearer"
         return response

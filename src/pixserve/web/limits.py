@@ -20,7 +20,7 @@ import math
 import threading
 import time
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import FastAPI, Request
 from limits import RateLimitItem, parse_many
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
@@ -29,9 +29,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from pixserve.core.errors import PixserveError, RateLimited
 from pixserve.core.settings import Settings
-from pixserve.web.context import AppContext, get_context
-from pixserve.web.errors import error_response
-from pixserve.web.pages import language_of
+from pixserve.web.context import AppContext
+from pixserve.web.errors import pixserve_error_response
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -69,6 +68,11 @@ class RateLimiter:
                 break
         return address
 
+    def client_of(self, request: Request) -> str:
+        """:meth:`client` of ``request``: its peer and its ``X-Forwarded-For``."""
+        peer = request.client.host if request.client else None
+        return self.client(peer, request.headers.get("x-forwarded-for"))
+
     def _is_trusted(self, address: str) -> bool:
         try:
             ip = ipaddress.ip_address(address)
@@ -103,8 +107,9 @@ def limiter_of(app: FastAPI) -> RateLimiter:
     return limiter
 
 
-def rate_limiter(request: Request, ctx: AppContext = Depends(get_context)) -> RateLimiter:
-    """The app's limiter, as a dependency (the bot check names the client the same way)."""
+async def rate_limiter(request: Request) -> RateLimiter:
+    """The app's limiter, as a dependency (the bot check names the client the same way);
+    ``async``, so FastAPI calls it on the event loop, not through a thread."""
     return limiter_of(request.app)
 
 
@@ -128,13 +133,7 @@ class SubmissionGate:
             try:
                 await _check(request, request.app.state.ctx, limiter_of(request.app))
             except PixserveError as exc:
-                refusal = error_response(
-                    exc.http_status,
-                    exc.code,
-                    exc.message_in(language_of(request)),
-                    retry_after=getattr(exc, "retry_after", None),
-                )
-                await refusal(scope, receive, send)
+                await pixserve_error_response(exc, request)(scope, receive, send)
                 return
         await self.app(scope, receive, send)
 
@@ -144,8 +143,4 @@ async def _check(request: Request, ctx: AppContext, limiter: RateLimiter) -> Non
     if ctx.intake is not None:
         await run_in_threadpool(ctx.intake.check)
     if limiter.items:
-        client = limiter.client(
-            request.client.host if request.client else None,
-            request.headers.get("x-forwarded-for"),
-        )
-        await run_in_threadpool(limiter.hit, client)
+        await run_in_threadpool(limiter.hit, limiter.client_of(request))

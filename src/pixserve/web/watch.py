@@ -190,12 +190,13 @@ class WatchHub:
             watcher.offer(update)
 
 
-def hub_of(
-    app: Starlette, views: Callable[[Collection[str]], Mapping[str, JobView]], *, interval: float
-) -> WatchHub:
-    """``app``'s hub (made at its first watcher, over ``views``): one per app, so one per
-    web process."""
+def hub_of(app: Starlette) -> WatchHub:
+    """``app``'s hub, made at first use over its context's ``JobService.views`` and
+    ``event_poll_seconds``: one per app, so one per web process."""
     hub: WatchHub | None = getattr(app.state, "watch_hub", None)
     if hub is None:
-        hub = app.state.watch_hub = WatchHub(views, interval=interval)
+        ctx = app.state.ctx
+        hub = app.state.watch_hub = WatchHub(
+            ctx.jobs.views, interval=ctx.settings.event_poll_seconds
+        )
     return hub

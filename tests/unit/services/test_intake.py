@@ -2,36 +2,21 @@
 
 from __future__ import annotations
 
-import shutil
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
 from pixserve.core.errors import BudgetExhausted, IntakePaused, StyleQueueFull
 from pixserve.domain.job import NewJob
-from pixserve.queue import SqlJobStore, upgrade
+from pixserve.queue import SqlJobStore
 from pixserve.queue.intake_sql import SqlIntakeStore
 from pixserve.services.intake import IntakeService
 from tests.support.clock import FakeClock
 
 
-@pytest.fixture(scope="module")
-def migrated(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("intake") / "jobs.db"
-    upgrade(f"sqlite:///{path}")
-    return path
-
-
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock(datetime(2027, 3, 1, 10, 59, 30, tzinfo=UTC))
-
-
-@pytest.fixture
-def url(tmp_path: Path, migrated: Path) -> str:
-    shutil.copyfile(migrated, tmp_path / "jobs.db")
-    return f"sqlite:///{tmp_path / 'jobs.db'}"
 
 
 def make(url, settings, clock, **limits):  # type: ignore[no-untyped-def]
@@ -45,17 +30,17 @@ def queue(jobs, style="invert", n=1):  # type: ignore[no-untyped-def]
         jobs.enqueue(NewJob(id=f"{style}{i:04d}", style=style, input_key="k", max_attempts=1))
 
 
-def test_open_by_default_and_admits_everything(url, settings, clock) -> None:  # type: ignore[no-untyped-def]
-    _, intake = make(url, settings, clock)
+def test_open_by_default_and_admits_everything(sqlite_url, settings, clock) -> None:  # type: ignore[no-untyped-def]
+    _, intake = make(sqlite_url, settings, clock)
     assert intake.state().open
     for _ in range(50):
         intake.admit("invert")
     assert intake.store.accepted(0) == {int(clock.now.timestamp()) // 3600: 50}
 
 
-def test_pause_closes_intake_and_resume_opens_it(url, settings, clock) -> None:  # type: ignore[no-untyped-def]
-    _, intake = make(url, settings, clock)
-    _, other_node = make(url, settings, clock)
+def test_pause_closes_intake_and_resume_opens_it(sqlite_url, settings, clock) -> None:  # type: ignore[no-untyped-def]
+    _, intake = make(sqlite_url, settings, clock)
+    _, other_node = make(sqlite_url, settings, clock)
     intake.pause("too many bills")
     state = other_node.switch(fresh=True)
     assert state.paused and state.note == "too many bills"
@@ -69,8 +54,8 @@ def test_pause_closes_intake_and_resume_opens_it(url, settings, clock) -> None: 
     intake.admit("invert")
 
 
-def test_hourly_budget_refuses_until_the_hour_turns(url, settings, clock) -> None:  # type: ignore[no-untyped-def]
-    _, intake = make(url, settings, clock, budget_per_hour=2)
+def test_hourly_budget_refuses_until_the_hour_turns(sqlite_url, settings, clock) -> None:  # type: ignore[no-untyped-def]
+    _, intake = make(sqlite_url, settings, clock, budget_per_hour=2)
     intake.admit("invert")
     intake.admit("invert")
     with pytest.raises(BudgetExhausted) as caught:
@@ -88,8 +73,8 @@ def test_hourly_budget_refuses_until_the_hour_turns(url, settings, clock) -> Non
     intake.admit("invert")
 
 
-def test_daily_budget_counts_the_whole_utc_day(url, settings, clock) -> None:  # type: ignore[no-untyped-def]
-    _, intake = make(url, settings, clock, budget_per_day=3, budget_per_hour=10)
+def test_daily_budget_counts_the_whole_utc_day(sqlite_url, settings, clock) -> None:  # type: ignore[no-untyped-def]
+    _, intake = make(sqlite_url, settings, clock, budget_per_day=3, budget_per_hour=10)
     intake.admit("invert")
     clock.advance(3600)
     intake.admit("invert")
@@ -101,8 +86,8 @@ def test_daily_budget_counts_the_whole_utc_day(url, settings, clock) -> None:  #
     intake.admit("invert")
 
 
-def test_deleting_jobs_gives_no_budget_back(url, settings, clock) -> None:  # type: ignore[no-untyped-def]
-    jobs, intake = make(url, settings, clock, budget_per_hour=1)
+def test_deleting_jobs_gives_no_budget_back(sqlite_url, settings, clock) -> None:  # type: ignore[no-untyped-def]
+    jobs, intake = make(sqlite_url, settings, clock, budget_per_hour=1)
     intake.admit("invert")
     queue(jobs)
     jobs.delete("invert0000")
@@ -110,8 +95,8 @@ def test_deleting_jobs_gives_no_budget_back(url, settings, clock) -> None:  # ty
         intake.admit("invert")
 
 
-def test_queue_per_style(url, settings, clock) -> None:  # type: ignore[no-untyped-def]
-    jobs, intake = make(url, settings, clock, max_queue_per_style=2)
+def test_queue_per_style(sqlite_url, settings, clock) -> None:  # type: ignore[no-untyped-def]
+    jobs, intake = make(sqlite_url, settings, clock, max_queue_per_style=2)
     queue(jobs, "invert", 2)
     with pytest.raises(StyleQueueFull) as caught:
         intake.admit("invert")
@@ -119,8 +104,8 @@ def test_queue_per_style(url, settings, clock) -> None:  # type: ignore[no-untyp
     intake.admit("slow")  # another style's queue is its own
 
 
-def test_stats(url, settings, clock) -> None:  # type: ignore[no-untyped-def]
-    jobs, intake = make(url, settings, clock, budget_per_hour=5)
+def test_stats(sqlite_url, settings, clock) -> None:  # type: ignore[no-untyped-def]
+    jobs, intake = make(sqlite_url, settings, clock, budget_per_hour=5)
     queue(jobs, "invert", 2)
     intake.admit("invert")
     intake.admit("invert")

@@ -91,7 +91,7 @@ async def get_job(
     At most 1.5 × ``event_poll_seconds`` old: a job polled again is answered from this
     process's watch hub, which reads every polled job in one query per tick.
     """
-    hub = hub_of(request.app, ctx.jobs.views, interval=ctx.settings.event_poll_seconds)
+    hub = hub_of(request.app)
     view = hub.poll(job_id)
     if view is None:
         view = await run_in_threadpool(ctx.jobs.status, job_id)
@@ -112,7 +112,7 @@ async def job_events(
     """
     first = await run_in_threadpool(ctx.jobs.status, job_id)  # 404 before the stream starts
     lang = language_of(request)
-    hub = hub_of(request.app, ctx.jobs.views, interval=ctx.settings.event_poll_seconds)
+    hub = hub_of(request.app)
 
     async def stream() -> AsyncIterator[str]:
         loop = asyncio.get_running_loop()
@@ -219,5 +219,5 @@ async def delete_job(
 ) -> DeletedOut:
     """Cancel the job if it is not finished and delete its images and its record now."""
     job = await run_in_threadpool(ctx.jobs.delete, job_id)
-    hub_of(request.app, ctx.jobs.views, interval=ctx.settings.event_poll_seconds).forget(job_id)
+    hub_of(request.app).forget(job_id)
     return DeletedOut(id=job.id, status=job.status, deleted=True)
