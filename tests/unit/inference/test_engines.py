@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -110,6 +111,36 @@ def test_openvino_gives_activation_memory_back_after_each_run(model: Path) -> No
     assert released == [True]
     np.testing.assert_array_equal(ov.run(probes()[0]), first)  # reallocated, same answer
     assert released == [True, True]
+
+
+def test_a_bf16_engine_caches_its_weights_as_fp16(tmp_path: Path) -> None:
+    # bf16 rounds the weights further than fp16 anyway; the blob, mapped into memory while
+    # the model serves, halves. An fp32 engine keeps its weights exactly.
+    path = tmp_path / "wide.onnx"
+    onnx.save(conv_chain_model(layers=4, width=64), path)
+    batch = probes()[0]
+    blob_bytes, outputs = {}, {}
+    for spec in (EngineSpec(Runtime.OPENVINO), OPENVINO_BF16):
+        blobs = tmp_path / str(spec).replace("/", "-")
+        outputs[spec.precision] = OpenVinoEngine(path, spec, cache_dir=blobs).run(batch)
+        blob_bytes[spec.precision] = sum(f.stat().st_size for f in blobs.glob("*.blob"))
+    weight_bytes = 4 * sum(64 * c * 9 for c in (3, 64, 64)) + 4 * 3 * 64 * 9
+    assert blob_bytes[Precision.FP32] - blob_bytes[Precision.BF16] > 0.45 * weight_bytes
+    np.testing.assert_allclose(outputs[Precision.FP32], OnnxEngine(path).run(batch), atol=1e-4)
+    span = float(np.ptp(outputs[Precision.FP32]))
+    mse = float(np.mean((outputs[Precision.BF16] - outputs[Precision.FP32]) ** 2))
+    assert 10 * np.log10(span**2 / mse) > 35  # the fidelity floor
+
+
+def test_openvino_runs_concurrent_calls_each_on_its_own_request(model: Path) -> None:
+    engine = OpenVinoEngine(model, EngineSpec(Runtime.OPENVINO))
+    batches = [np.full((1, 3, 24 + 8 * i, 32), i / 8, np.float32) for i in range(8)]
+    expected = [engine.run(b) for b in batches]
+    with ThreadPoolExecutor(4) as pool:
+        for _ in range(3):
+            got = list(pool.map(engine.run, batches))
+            for out, want in zip(got, expected, strict=True):
+                np.testing.assert_array_equal(out, want)
 
 
 @pytest.mark.parametrize(("given", "expected"), [(None, "16"), ("256", "256")])
