@@ -19,12 +19,13 @@ mistake, not the visitor's: it is logged as an error and also answered 503.
 from __future__ import annotations
 
 import logging
-from typing import Any, Protocol
-
-import httpx
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pixserve.core.errors import BotCheckFailed, PixserveError, Unavailable
 from pixserve.core.settings import Settings
+
+if TYPE_CHECKING:
+    import httpx
 
 log = logging.getLogger(__name__)
 
@@ -65,12 +66,16 @@ class TurnstileVerifier:
         timeout: float = 5.0,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
+        import httpx  # here: a server without the check does not hold it (about 16 MB)
+
         self.secret = secret
         self.url = url
         self._client = httpx.Client(timeout=timeout, transport=transport)
 
     def verify(self, token: str | None, remote_ip: str | None) -> None:
         """Ask siteverify about ``token`` (one POST); see the module for what fails how."""
+        import httpx
+
         if not token or len(token) > MAX_TOKEN_LENGTH:
             raise BotCheckFailed()
         form = {"secret": self.secret, "response": token}

@@ -142,9 +142,11 @@ def test_split_options_are_checked(tmp_path: Path) -> None:
 
 
 def test_the_group_is_registered() -> None:
+    import click
+
     from pixserve.cli.main import cli
 
-    assert cli.commands["dataset"] is dataset
+    assert cli.get_command(click.Context(cli), "dataset") is dataset
     assert sorted(dataset.commands) == ["faces", "pairs", "sketch", "split"]
 
 
