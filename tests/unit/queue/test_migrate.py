@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
@@ -10,7 +12,7 @@ from alembic.runtime.migration import MigrationContext
 from pixserve.domain import JobStatus, NewJob
 from pixserve.queue import SqlJobStore, current_revision, head_revision, upgrade
 from pixserve.queue.engine import create_job_engine
-from pixserve.queue.migrate import MIGRATIONS_DIR
+from pixserve.queue.migrate import MIGRATIONS_DIR, shipped_head
 from pixserve.queue.tables import metadata
 
 
@@ -72,3 +74,20 @@ def test_style_stats_migration_keeps_a_live_queue(tmp_path: Path) -> None:
         store.enqueue(NewJob(style="x", input_key="k2"))
     finally:
         store.close()
+
+
+def test_the_shipped_head_is_read_as_alembic_reads_it() -> None:
+    assert shipped_head() == head_revision()
+
+
+def test_a_database_at_head_is_left_without_loading_alembic(tmp_path: Path) -> None:
+    # Alembic, Mako and Pygments are ~8 MB a server process would hold for nothing.
+    url = f"sqlite:///{tmp_path}/jobs.db"
+    code = (
+        "import sys\nfrom pixserve.queue import upgrade\n"
+        f"upgrade({url!r})\nprint('alembic' in sys.modules)\n"
+    )
+    first = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    again = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert (first.stdout.strip(), again.stdout.strip()) == ("True", "False"), first.stderr
+    assert current_revision(url) == head_revision()
