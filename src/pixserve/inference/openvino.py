@@ -140,9 +140,11 @@ class OpenVinoEngine:
                     # jobs. Reallocating costs far less than a run (docs/performance.md).
                     compiled.release_memory()
                     if self._blobs is not None:
-                        # The blob's weights were read into the kernels' own layout: the
-                        # mapped copy need not stay resident (about 21 MB for a ResNet-9).
+                        # The first run read the blob's weights into the kernels' own
+                        # layout: the mapped copy need not stay resident (about 21 MB for
+                        # a ResNet-9). Once: a later read faults it back in and it stays.
                         page_out_files(self._blobs)
+                        self._blobs = None
 
     def __repr__(self) -> str:
         return f"OpenVinoEngine({str(self.path)!r}, {self.spec})"
