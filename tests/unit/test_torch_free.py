@@ -11,6 +11,8 @@ SERVING = [
     "pixserve.worker",
     "pixserve.pipeline",
     "pixserve.cli.main",
+    "pixserve.cli.serve",
+    "pixserve.cli.worker",
 ]
 
 
@@ -18,7 +20,11 @@ def test_serving_modules_do_not_import_torch() -> None:
     code = (
         "import sys\n"
         + "".join(f"import {m}\n" for m in SERVING)
+        + "import click\n"
         + "from pixserve.cli.main import cli\n"
+        # Every command's module, as `pixserve --help` loads them (each is loaded lazily).
+        + "context = click.Context(cli)\n"
+        + "assert all(cli.get_command(context, name) for name in cli.list_commands(context))\n"
         + "print(sorted(m for m in sys.modules if m == 'torch' or m.startswith('torch.')))\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
