@@ -49,3 +49,9 @@ def test_memory_follows_a_restarted_server_over_mixed_sizes(tmp_path, monkeypatc
     assert found["first_start_mb"] > 0 and found["last_mb"] > 0
     # the mark was reset at ready, so it is at least what the server held while serving
     assert found["high_water_mb"] >= max(mb for _, mb in found["readings"])
+    # the process's own part, beside the whole
+    assert [i for i, _ in found["anon_readings"]] == [0, 3]
+    for (_, whole), (_, own) in zip(found["readings"], found["anon_readings"], strict=True):
+        assert 0 < own < whole
+    assert max(own for _, own in found["anon_readings"]) <= found["anon_peak_mb"]
+    assert found["anon_peak_mb"] <= found["high_water_mb"]
