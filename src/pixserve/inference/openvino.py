@@ -104,7 +104,7 @@ class OpenVinoEngine:
                 f"model {self.path.name}: OpenVINO cannot compile it: {_first_line(exc)}"
             ) from exc
         self._running = 0  # calls in flight
-        self._blobs = cache_dir
+        self._page_out: Path | None = cache_dir  # the blobs, until the first run ends
         self._lock = threading.Lock()
 
     @property
@@ -139,12 +139,12 @@ class OpenVinoEngine:
                     # (about 360 MB for a ResNet-9 at 1024², bf16): give them back between
                     # jobs. Reallocating costs far less than a run (docs/performance.md).
                     compiled.release_memory()
-                    if self._blobs is not None:
+                    if self._page_out is not None:
                         # The first run read the blob's weights into the kernels' own
                         # layout: the mapped copy need not stay resident (about 21 MB for
                         # a ResNet-9). Once: a later read faults it back in and it stays.
-                        page_out_files(self._blobs)
-                        self._blobs = None
+                        page_out_files(self._page_out)
+                        self._page_out = None
 
     def __repr__(self) -> str:
         return f"OpenVinoEngine({str(self.path)!r}, {self.spec})"
