@@ -8,10 +8,10 @@ from dataclasses import dataclass
 import torch
 
 from pixserve.core.errors import InvalidRequest
-from pixserve.training.distributed import join
+from pixserve.training.distributed import Cluster, join
 from pixserve.training.loop import Loop, LoopResult, seed_everything
 from pixserve.training.precision import resolve_precision
-from pixserve.training.registry import TRAINERS
+from pixserve.training.registry import TRAINERS, Architecture
 from pixserve.training.run import RunConfig, RunFolder
 
 
@@ -40,19 +40,32 @@ def train(
         raise InvalidRequest(f"unknown architecture {config.arch!r} (known: {', '.join(TRAINERS)})")
     cluster = join(config.loop.device)
     try:
-        seed_everything(config.loop.seed)
-        precision = resolve_precision(config.loop.precision, cluster.device)
-        if cluster.is_main:
-            run.save_config(config)
-        trainer = arch.trainer(config, cluster, precision)
-        say = echo if cluster.is_main else (lambda _: None)
-        threads = torch.get_num_threads() if cluster.device.type == "cpu" else None
-        where = f"{cluster.device}" + (f", {threads} threads" if threads else "")
-        procs = f" × {cluster.world_size} processes" if cluster.distributed else ""
-        say(f"{config.arch}: {where}{procs}; precision {precision.name} ({precision.reason})")
-        loop = Loop(
-            trainer, run, progress=session.progress, stop_after=session.stop_after, echo=say
-        )
-        return loop.run(resume=session.resume)
-    finally:
-        cluster.close()
+        result = _train_on(cluster, arch, config, run, session, echo)
+    except BaseException:
+        cluster.close(clean=False)
+        raise
+    # The trainer and its DDP wrappers died with _train_on's frame: the group goes last.
+    cluster.close()
+    return result
+
+
+def _train_on(
+    cluster: Cluster,
+    arch: Architecture,
+    config: RunConfig,
+    run: RunFolder,
+    session: Session,
+    echo: Callable[[str], None],
+) -> LoopResult:
+    seed_everything(config.loop.seed)
+    precision = resolve_precision(config.loop.precision, cluster.device)
+    if cluster.is_main:
+        run.save_config(config)
+    trainer = arch.trainer(config, cluster, precision)
+    say = echo if cluster.is_main else (lambda _: None)
+    threads = torch.get_num_threads() if cluster.device.type == "cpu" else None
+    where = f"{cluster.device}" + (f", {threads} threads" if threads else "")
+    procs = f" × {cluster.world_size} processes" if cluster.distributed else ""
+    say(f"{config.arch}: {where}{procs}; precision {precision.name} ({precision.reason})")
+    loop = Loop(trainer, run, progress=session.progress, stop_after=session.stop_after, echo=say)
+    return loop.run(resume=session.resume)
