@@ -19,7 +19,7 @@ import logging
 import os
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +29,7 @@ from pixserve.core.hardware import this_cpu
 from pixserve.inference import engines
 from pixserve.inference.engine import Engine
 from pixserve.inference.onnx import OnnxEngine
-from pixserve.inference.spec import BASELINE, EngineSpec, Precision, Runtime
+from pixserve.inference.spec import BASELINE, Device, EngineSpec, Precision, Runtime
 
 log = logging.getLogger(__name__)
 
@@ -299,7 +299,7 @@ class EngineCache:
             specs = list(choice.undecided or (choice.spec,))
             reason = choice.reason
             if precision is not None:
-                specs = [s.with_precision(precision) for s in specs]
+                specs = [_at(s, precision) for s in specs]
                 reason += f"; precision {precision} asked for"
             return _unique(specs), reason
         spec = EngineSpec.parse(policy.engine)
@@ -328,6 +328,13 @@ class EngineCache:
         log.info("%s runs on %s%s: %s", path.parent.name, decision.spec, figure, decision.reason)
         for note in decision.refused:
             log.warning("%s: refused %s", path.parent.name, note)
+
+
+def _at(spec: EngineSpec, precision: Precision) -> EngineSpec:
+    """``spec`` at ``precision``; int8 on the CPU is ONNX Runtime's (OpenVINO runs fp32, bf16)."""
+    if precision is Precision.INT8 and spec.device is Device.CPU:
+        spec = replace(spec, runtime=Runtime.ONNXRUNTIME)
+    return spec.with_precision(precision)
 
 
 def _unique(specs: list[EngineSpec]) -> list[EngineSpec]:

@@ -2,9 +2,9 @@
 
 The right engine depends on the machine (see :mod:`pixserve.core.hardware`): on a CPU with
 AMX, OpenVINO in bf16 runs a CycleGAN generator ~10× faster than ONNX Runtime in fp32; on an
-AVX2-only CPU, ONNX Runtime fp32 already runs at the machine's matrix-multiply rate and bf16
-is emulated. :func:`pixserve.inference.engines.choose` picks one per machine; settings and
-styles may name one.
+AVX2-only CPU bf16 is emulated, and OpenVINO fp32 beats ONNX Runtime fp32 at serving sizes.
+:func:`pixserve.inference.engines.choose` picks one per machine; settings and styles may
+name one.
 """
 
 from __future__ import annotations

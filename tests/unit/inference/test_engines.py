@@ -60,7 +60,7 @@ def test_spec_round_trips_and_parses_short_forms() -> None:
 @pytest.mark.parametrize(
     ("cpu", "expected", "undecided"),
     [
-        (EPYC, EngineSpec(), ()),
+        (EPYC, EngineSpec(Runtime.OPENVINO), ()),
         (SAPPHIRE_RAPIDS, OPENVINO_BF16, ()),
         (ZEN4, EngineSpec(), (EngineSpec(), OPENVINO_BF16)),
     ],
@@ -77,6 +77,7 @@ def test_a_gpu_comes_first_and_no_openvino_means_fp32() -> None:
     assert engines.choose(EPYC, cuda=True, openvino=True).spec.device is Device.CUDA
     choice = engines.choose(SAPPHIRE_RAPIDS, cuda=False, openvino=False)
     assert choice.spec == EngineSpec() and "not installed" in choice.reason
+    assert engines.choose(EPYC, cuda=False, openvino=False).spec == EngineSpec()
 
 
 def test_bf16_without_bf16_hardware_is_not_supported() -> None:
@@ -165,7 +166,7 @@ def use_cpu(monkeypatch: pytest.MonkeyPatch, cpu: Cpu) -> None:
 @pytest.mark.parametrize(
     ("cpu", "runtime", "precision"),
     [
-        (EPYC, Runtime.ONNXRUNTIME, Precision.FP32),
+        (EPYC, Runtime.OPENVINO, Precision.FP32),
         (SAPPHIRE_RAPIDS, Runtime.OPENVINO, Precision.BF16),
     ],
 )
@@ -219,6 +220,17 @@ def test_int8_above_the_floor_runs_and_is_cached(tmp_path: Path, model: Path) ->
     # A style's own floor wins over the server's.
     _, strict = EngineCache(policy=policy).resolve(model, probes, 2.0, min_psnr=200)
     assert strict.spec == EngineSpec()
+
+
+@pytest.mark.parametrize("cpu", [EPYC, SAPPHIRE_RAPIDS])
+def test_int8_asked_for_with_the_engine_on_auto_is_onnx_runtimes(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, model: Path, cpu: Cpu
+) -> None:
+    use_cpu(monkeypatch, cpu)  # auto picks OpenVINO on both, which has no int8 here
+    monkeypatch.setattr(engines, "cuda_available", lambda: False)
+    policy = EnginePolicy("auto", "int8", min_psnr=10, cache_dir=tmp_path / "cache")
+    _, decision = EngineCache(policy=policy).resolve(model, probes, 2.0)
+    assert decision.spec == EngineSpec(precision=Precision.INT8)
 
 
 def test_threads_share_the_cores_among_workers(tmp_path: Path) -> None:
