@@ -248,11 +248,13 @@ class EngineCache:
                 del self._engines[key]
 
     def _memory_key(self, path: Path, policy: EnginePolicy) -> str:
-        """What a remembered decision depends on: the file, the policy and the CPU."""
+        """What a remembered decision depends on: the file, the policy, the CPU, and the
+        engines the policy tries there (a pixserve whose choice changed decides afresh)."""
         stat = path.stat()
+        tried = ",".join(str(spec) for spec in self._candidates(policy)[0])
         return (
             f"{path}|{stat.st_size}|{stat.st_mtime_ns}|{policy.engine}|{policy.precision}|"
-            f"{policy.min_psnr:g}|{this_cpu().describe()}"
+            f"{policy.min_psnr:g}|{this_cpu().describe()}|{tried}"
         )
 
     def _remembered(self, path: Path, policy: EnginePolicy) -> tuple[Engine, Decision] | None:

@@ -259,3 +259,19 @@ def test_decisions_are_remembered_across_restarts(tmp_path: Path, model: Path) -
     model.write_bytes(model.read_bytes())  # a changed file is decided afresh
     EngineCache(policy=policy).resolve(model, counted, 2.0)
     assert calls
+
+
+def test_a_remembered_decision_is_dropped_when_the_auto_choice_changes(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, model: Path
+) -> None:
+    use_cpu(monkeypatch, EPYC)
+    policy = EnginePolicy(cache_dir=tmp_path / "cache")
+    old = engines.Choice(EngineSpec(), "an older pixserve's choice")
+    monkeypatch.setattr(engines, "choose", lambda cpu: old)
+    _, before = EngineCache(policy=policy).resolve(model, probes, 2.0)
+    monkeypatch.setattr(
+        engines, "choose", lambda cpu: engines.Choice(EngineSpec(Runtime.OPENVINO), "now")
+    )
+    _, after = EngineCache(policy=policy).resolve(model, probes, 2.0)  # a new process
+    assert (before.spec, after.spec) == (EngineSpec(), EngineSpec(Runtime.OPENVINO))
+    assert after.reason == "now"
