@@ -74,14 +74,14 @@ class Cluster:
     def close(self, *, clean: bool = True) -> None:
         """Leave the process group.
 
-        After a clean finish a rank leaves in the order PyTorch's own examples use: what
-        refers to the group's work (the DDP wrappers and their reducers) is already freed,
-        with the interpreter fully alive (``gc.collect`` catches any in a reference cycle);
-        then the ranks wait for each other, so none closes its connections while a peer is
-        still finishing (rank 0 evaluates and saves after the last step); then the group
-        goes. Destroying it under live wrappers once aborted a finished rank in CI
-        ("terminate called without an active exception"). After an error a rank leaves at
-        once: a peer may be inside a collective the failing rank will never join.
+        After a clean finish a rank leaves in order. What refers to the group's work (the
+        DDP wrappers and their reducers) is already freed, with the interpreter fully alive
+        (``gc.collect`` catches any in a reference cycle). Then the ranks wait for each
+        other, so none closes its connections while a peer is still finishing (rank 0
+        evaluates and saves after the last step). Then the group goes. Destroying it under
+        live wrappers, with no wait, once aborted a finished rank in CI ("terminate called
+        without an active exception"). After an error a rank leaves at once: a peer may be
+        inside a collective the failing rank will never join.
         """
         if not (self.distributed and dist.is_initialized()):
             return
