@@ -326,10 +326,13 @@ class EngineCache:
 
     @staticmethod
     def _log(path: Path, decision: Decision) -> None:
+        # A style's folder and file (mosaic/model.onnx), or a converted upscaler's file in the
+        # data dir's models/ folder, which the folder alone would not tell apart.
+        model = f"{path.parent.name}/{path.name}"
         figure = "" if decision.psnr is None else f" ({decision.psnr:.1f} dB against fp32)"
-        log.info("%s runs on %s%s: %s", path.parent.name, decision.spec, figure, decision.reason)
+        log.info("%s runs on %s%s: %s", model, decision.spec, figure, decision.reason)
         for note in decision.refused:
-            log.warning("%s: refused %s", path.parent.name, note)
+            log.warning("%s: refused %s", model, note)
 
 
 def _at(spec: EngineSpec, precision: Precision) -> EngineSpec:

@@ -233,6 +233,17 @@ def test_int8_asked_for_with_the_engine_on_auto_is_onnx_runtimes(
     assert decision.spec == EngineSpec(precision=Precision.INT8)
 
 
+def test_the_log_names_the_models_file_not_only_its_folder(
+    caplog: pytest.LogCaptureFixture, tmp_path: Path, model: Path
+) -> None:
+    shared = tmp_path / "models" / "waifu2x-photo-2x-60438dc6a0ae.onnx"  # converted upscalers
+    shared.parent.mkdir()
+    shared.write_bytes(model.read_bytes())
+    with caplog.at_level("INFO", logger="pixserve.inference.cache"):
+        EngineCache(policy=EnginePolicy("onnxruntime")).resolve(shared, probes, 2.0)
+    assert "models/waifu2x-photo-2x-60438dc6a0ae.onnx runs on onnxruntime/cpu/fp32" in caplog.text
+
+
 def test_threads_share_the_cores_among_workers(tmp_path: Path) -> None:
     from pixserve.bootstrap import engine_policy
     from pixserve.core.hardware import this_cpu
