@@ -350,9 +350,9 @@ def memory(style: str, images: int, min_side: int, max_side: int, as_json: bool)
         f"high-water mark while serving {result['high_water_mb']:.0f} MB "
         f"(a restarted server; the first start was {result['first_start_mb']:.0f} MB at ready)"
     )
-    anon = dict(result["anon_readings"])
+    anon = result["anon_readings"]
     click.echo(
         f"of which anonymous (the process's own; the rest is file pages, which vary with the "
-        f"page cache): {anon[0]:.0f} MB at ready, {result['anon_readings'][-1][1]:.0f} MB at "
+        f"page cache): {anon[0][1]:.0f} MB at ready, {anon[-1][1]:.0f} MB at "
         f"the end; peak {result['anon_peak_mb']:.0f} MB (sampled every 20 ms)"
     )
