@@ -15,6 +15,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import threading
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,15 @@ RUNTIME_CACHE = 8
 #: loads, so it is set before the first import; an operator's own value wins.
 os.environ.setdefault("ONEDNN_PRIMITIVE_CACHE_CAPACITY", "16")
 _HINTS = {Precision.FP32: "f32", Precision.BF16: "bf16"}
+#: Seconds without a run after which an engine gives its activations back. Giving them back
+#: after every run cost the next one 6–9 % (the ResNet-9 at 512² and 1024², bf16 on AMX:
+#: fresh pages to fault in), paid on every job of a busy worker; between the jobs of a busy
+#: worker the gap is far shorter than this.
+RELEASE_AFTER_IDLE_S = 2.0
+#: Idle engines that still hold their activations. A run of any other engine releases them
+#: first, so a worker serving many styles holds the largest style's activations, not the sum.
+_holding: weakref.WeakSet[OpenVinoEngine] = weakref.WeakSet()
+_holding_lock = threading.Lock()
 
 
 def _weights_to_fp16(model: Any) -> None:
@@ -63,7 +73,9 @@ class OpenVinoEngine:
     Reading and compiling happen in the constructor: a broken file fails where the bundle is
     known, and a warmed server's first job does not pay for compiling (from the blob cache
     on a restart: ~0.14 s for 16 models here, so it is done one model after another).
-    Thread-safe: each call gets its own infer request.
+    Thread-safe: each call gets its own infer request. The activations stay allocated from
+    one run to the next, and go back once the engine has been idle ``RELEASE_AFTER_IDLE_S``
+    or another engine starts a run.
     """
 
     def __init__(self, path: Path | str, spec: EngineSpec, *, cache_dir: Path | None = None):
@@ -104,6 +116,8 @@ class OpenVinoEngine:
                 f"model {self.path.name}: OpenVINO cannot compile it: {_first_line(exc)}"
             ) from exc
         self._running = 0  # calls in flight
+        self._runs = 0  # calls begun: a release waits for this to stand still
+        self._release: threading.Timer | None = None  # pending, while the engine is idle
         self._page_out: Path | None = cache_dir  # the blobs, until the first run ends
         self._lock = threading.Lock()
 
@@ -116,6 +130,15 @@ class OpenVinoEngine:
         compiled = self._compiled
         with self._lock:
             self._running += 1
+            self._runs += 1
+            if self._release is not None:
+                self._release.cancel()
+                self._release = None
+        with _holding_lock:
+            idle = [engine for engine in _holding if engine is not self]
+            _holding.clear()
+        for engine in idle:
+            engine._release_if_idle()
         try:
             # A request per call (about a millisecond): a kept one would hold the last
             # photo's output between jobs. The input is read in place and the output copied
@@ -134,17 +157,30 @@ class OpenVinoEngine:
         finally:
             with self._lock:
                 self._running -= 1
-                if self._running == 0:
-                    # The activations of the largest photo so far stay allocated otherwise
-                    # (about 360 MB for a ResNet-9 at 1024², bf16): give them back between
-                    # jobs. Reallocating costs far less than a run (docs/performance.md).
-                    compiled.release_memory()
+                now_idle = self._running == 0
+                if now_idle:
+                    self._release = threading.Timer(
+                        RELEASE_AFTER_IDLE_S, self._release_if_idle, args=(self._runs,)
+                    )
+                    self._release.daemon = True
+                    self._release.start()
                     if self._page_out is not None:
                         # The first run read the blob's weights into the kernels' own
                         # layout: the mapped copy need not stay resident (about 21 MB for
                         # a ResNet-9). Once: a later read faults it back in and it stays.
                         page_out_files(self._page_out)
                         self._page_out = None
+            if now_idle:
+                with _holding_lock:
+                    _holding.add(self)
+
+    def _release_if_idle(self, runs: int | None = None) -> None:
+        """Give the activations back if no run is in flight (and, given ``runs``, none has
+        begun since). OpenVINO otherwise keeps those of the largest photo so far (about
+        360 MB for a ResNet-9 at 1024², bf16) for as long as the model is loaded."""
+        with self._lock:
+            if self._running == 0 and runs in (None, self._runs):
+                self._compiled.release_memory()
 
     def __repr__(self) -> str:
         return f"OpenVinoEngine({str(self.path)!r}, {self.spec})"
