@@ -12,6 +12,7 @@ installed.
 
 from __future__ import annotations
 
+import atexit
 import importlib.util
 import os
 import threading
@@ -44,6 +45,17 @@ RELEASE_AFTER_IDLE_S = 2.0
 #: first, so a worker serving many styles holds the largest style's activations, not the sum.
 _holding: weakref.WeakSet[OpenVinoEngine] = weakref.WeakSet()
 _holding_lock = threading.Lock()
+
+
+@atexit.register
+def _no_release_at_exit() -> None:
+    """Cancel the pending releases: a timer firing while the interpreter and OpenVINO's
+    plugins are torn down could call into a half-destroyed runtime."""
+    with _holding_lock:
+        idle = list(_holding)
+    for engine in idle:
+        with engine._lock:  # waits for a release already under way
+            engine._cancel_release()
 
 
 def _weights_to_fp16(model: Any) -> None:
@@ -131,9 +143,7 @@ class OpenVinoEngine:
         with self._lock:
             self._running += 1
             self._runs += 1
-            if self._release is not None:
-                self._release.cancel()
-                self._release = None
+            self._cancel_release()
         with _holding_lock:
             idle = [engine for engine in _holding if engine is not self]
             _holding.clear()
@@ -181,6 +191,12 @@ class OpenVinoEngine:
         with self._lock:
             if self._running == 0 and runs in (None, self._runs):
                 self._compiled.release_memory()
+                self._cancel_release()
+
+    def _cancel_release(self) -> None:
+        if self._release is not None:
+            self._release.cancel()
+            self._release = None
 
     def __repr__(self) -> str:
         return f"OpenVinoEngine({str(self.path)!r}, {self.spec})"
