@@ -44,8 +44,10 @@ def from_tensor(output: np.ndarray, spec: TensorIO, input_shape: tuple[int, ...]
 
     Raises :class:`ModelError` when the output does not have the shape the bundle promised.
     """
-    pixels = output_pixels(output, spec, input_shape)
-    return np.ascontiguousarray(np.clip(np.rint(pixels), 0, 255).astype(np.uint8))
+    pixels = output_pixels(output, spec, input_shape)  # a fresh array: rounded in place
+    np.rint(pixels, out=pixels)
+    np.clip(pixels, 0, 255, out=pixels)
+    return pixels.astype(np.uint8, order="C")
 
 
 def output_pixels(output: np.ndarray, spec: TensorIO, input_shape: tuple[int, ...]) -> np.ndarray:
@@ -80,7 +82,8 @@ def output_pixels(output: np.ndarray, spec: TensorIO, input_shape: tuple[int, ..
         )
     img = img[:want_h, :want_w]
     scale, offset = _AFFINE[spec.range]
-    pixels = (img - np.float32(offset)) / np.float32(scale)
+    pixels = img - np.float32(offset)  # one full-size copy, then in place
+    pixels /= np.float32(scale)
     if spec.channels is Channels.BGR:
         pixels = pixels[..., ::-1]
     return pixels
