@@ -21,7 +21,7 @@ from pixserve.core.errors import (
 from pixserve.core.i18n import N_, choose_language
 from pixserve.core.settings import Settings
 from pixserve.domain.job import Crop, Job, JobStatus, NewJob, new_job_id
-from pixserve.imaging import DecodedImage
+from pixserve.imaging import CheckedImage
 from pixserve.notify.targets import Resolver, check_target, system_resolver
 from pixserve.queue.clock import Clock, read_clock, utc_now
 from pixserve.queue.outbox import Outbox
@@ -32,7 +32,7 @@ from pixserve.services.intake import IntakeService
 from pixserve.services.links import ResultLinks
 from pixserve.services.ports import StyleCatalog
 from pixserve.services.ttl_cache import TtlCache
-from pixserve.services.uploads import decode_upload
+from pixserve.services.uploads import check_upload
 from pixserve.services.views import DeliveryInfo, JobView
 from pixserve.storage.base import BlobStore
 
@@ -113,16 +113,17 @@ class JobService:
         self._means: TtlCache[dict[str, float]] = TtlCache(eta_cache_seconds, clock=monotonic)
         self._workers: TtlCache[int] = TtlCache(eta_cache_seconds, clock=monotonic)
 
-    def validate_image(self, data: bytes) -> DecodedImage:
-        """Decode ``data`` with the service's limits, or raise the matching ``ImageError``."""
-        return decode_upload(data, self.settings)
+    def validate_image(self, data: bytes) -> CheckedImage:
+        """Check ``data`` decodes within the service's limits, or raise the matching
+        ``ImageError``."""
+        return check_upload(data, self.settings)
 
     def submit(self, submission: Submission) -> JobView:
         """Validate, store the original and queue a job; return its first view.
 
-        The image is fully decoded here so a bad upload is refused at once with a clear code,
-        not discovered later by a worker. If queueing fails the stored original is removed,
-        so nothing is left half-written.
+        The image is decoded here (a JPEG at an eighth of its size, every byte still read) so
+        a bad upload is refused at once with a clear code, not discovered later by a worker.
+        If queueing fails the stored original is removed, so nothing is left half-written.
         """
         self.catalog.get(submission.style)
         crop = Crop.parse(submission.crop) if submission.crop else None

@@ -1,17 +1,19 @@
-"""decode_image and read_size: every format in, limits and damaged files refused cleanly."""
+"""decode_image, check_image and read_size: every format in, limits and damaged files refused
+cleanly, and the same verdict from the cheap check as from the full decode."""
 
 from __future__ import annotations
 
 import io
 import resource
 import time
+from collections.abc import Callable
 
 import numpy as np
 import pytest
-from PIL import Image, ImageFile
+from PIL import Image, ImageFile, JpegImagePlugin
 
-from pixserve.core.errors import CorruptImage, ImageTooLarge, UnsupportedImage
-from pixserve.imaging import DecodedImage, ImageFormat, decode_image, read_size
+from pixserve.core.errors import CorruptImage, ImageTooLarge, PixserveError, UnsupportedImage
+from pixserve.imaging import DecodedImage, ImageFormat, check_image, decode_image, read_size
 from tests.support.images import (
     bomb_png,
     encode_with_pillow,
@@ -186,6 +188,86 @@ def test_damaged_image_is_corrupt(data: bytes) -> None:
         decode_image(data, **LIMITS)
     assert caught.value.code == "corrupt_image"
     assert caught.value.http_status == 422
+    with pytest.raises(CorruptImage):
+        check_image(data, **LIMITS)
+
+
+# --- the cheap check ------------------------------------------------------------------
+
+
+def _damaged_jpegs(count: int) -> list[bytes]:
+    """``count`` copies of two photo JPEGs (baseline 4:2:0, progressive 4:4:4) with random
+    bytes overwritten in their compressed data, some also cut short."""
+    rng = np.random.default_rng(7)
+    sources = [
+        jpeg_bytes(photo("chelsea")),
+        encode_with_pillow(photo("coffee"), "JPEG", progressive=True, subsampling=0),
+    ]
+    damaged = []
+    for i in range(count):
+        data = bytearray(sources[i % 2])
+        for _ in range(int(rng.integers(1, 20))):
+            data[int(rng.integers(600, len(data)))] = int(rng.integers(0, 256))
+        if i % 3 == 0:
+            data = data[: int(rng.integers(600, len(data)))]
+        damaged.append(bytes(data))
+    return damaged
+
+
+def _verdict(decode: Callable[..., object], data: bytes) -> str:
+    try:
+        decode(data, **LIMITS)
+    except PixserveError as exc:
+        return exc.code
+    return "ok"
+
+
+def test_the_check_refuses_exactly_what_the_full_decode_refuses() -> None:
+    # A JPEG is checked at an eighth of its size, but every compressed byte is still read.
+    verdicts = [(_verdict(decode_image, d), _verdict(check_image, d)) for d in _damaged_jpegs(60)]
+    assert [full for full, _ in verdicts] == [checked for _, checked in verdicts]
+    assert {"ok", "corrupt_image"} <= {full for full, _ in verdicts}  # both kinds were made
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        pytest.param(jpeg_bytes(photo("chelsea"), exif_orientation=6), id="jpeg-rotated"),
+        pytest.param(jpeg_bytes(photo("chelsea")[:, :, 0]), id="jpeg-grey"),
+        pytest.param(encode_with_pillow(pattern(), "JPEG", progressive=True), id="progressive"),
+        pytest.param(png_bytes(pattern()), id="png"),
+        pytest.param(encode_with_pillow(pattern(), "WEBP"), id="webp"),
+    ],
+)
+def test_the_check_finds_the_format_and_upright_size_of_the_decode(data: bytes) -> None:
+    decoded, checked = decode_image(data, **LIMITS), check_image(data, **LIMITS)
+    assert (checked.format, checked.size) == (decoded.format, decoded.size)
+
+
+def test_the_check_decodes_a_jpeg_at_an_eighth_of_its_size(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    loaded: list[tuple[int, int]] = []
+    load = JpegImagePlugin.JpegImageFile.load
+
+    def spy(self: JpegImagePlugin.JpegImageFile) -> object:
+        loaded.append(self.size)
+        return load(self)
+
+    monkeypatch.setattr(JpegImagePlugin.JpegImageFile, "load", spy)
+    assert check_image(jpeg_bytes(photo("chelsea")), **LIMITS).size == (451, 300)
+    assert loaded and max(loaded) <= (57, 38)
+
+
+def test_the_check_keeps_the_limits() -> None:
+    with pytest.raises(ImageTooLarge):
+        check_image(b"x" * 3 * 2**20, max_bytes=2 * 2**20, max_pixels=10**9)
+    with pytest.raises(ImageTooLarge):
+        check_image(jpeg_bytes(photo("chelsea")), max_bytes=10**7, max_pixels=451 * 300 - 1)
+    with pytest.raises(ImageTooLarge):
+        check_image(bomb_png(20_000, 20_000), max_bytes=10**7, max_pixels=50_000_000)
+    with pytest.raises(UnsupportedImage):
+        check_image(b"%PDF-1.4\n", **LIMITS)
 
 
 def test_read_size_of_garbage_after_magic_is_corrupt() -> None:
