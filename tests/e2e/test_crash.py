@@ -14,10 +14,17 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture
 def slow_env(tmp_path):
-    """A style that takes seconds, so a test can act while a job is running."""
+    """A style that takes seconds, so a test can act while a job is running (1.4 s for its
+    1024² photo on a fast AMX host, 0.5 s at width 16, too close to the status's lag)."""
     styles = tmp_path / "styles"
-    write_onnx_bundle(styles, "slowpoke", conv_chain_model(layers=24), max_side=1024)
-    return {"PIXSERVE_STYLES_PATH": str(styles), "PIXSERVE_LEASE_SECONDS": "2"}
+    write_onnx_bundle(styles, "slowpoke", conv_chain_model(layers=24, width=24), max_side=1024)
+    return {
+        "PIXSERVE_STYLES_PATH": str(styles),
+        "PIXSERVE_LEASE_SECONDS": "2",
+        # Status calls are answered from the web process's hub, which re-reads a job this
+        # often (0.5 s by default): "running" must still be true when the test acts on it.
+        "PIXSERVE_EVENT_POLL_SECONDS": "0.05",
+    }
 
 
 def submit_slow(client: httpx.Client) -> str:

@@ -16,14 +16,18 @@ def test_an_inline_script_is_refused_and_reported(live_server: str, open_page) -
     w = open_page()
     w.page.goto(live_server + "/privacy")
     w.page.locator("h1").wait_for()
-    w.page.evaluate(
-        """() => {
-            const s = document.createElement('script');
-            s.textContent = 'window.__inlineRan = true';
-            document.head.appendChild(s);
-        }"""
-    )
-    w.page.wait_for_timeout(200)  # let the console event arrive
+    # The page's listener reports after Chromium's own "Refused to …" line, from an event
+    # fired later: wait for it, so neither arrives after the list is cleared below.
+    with w.page.expect_console_message(
+        lambda m: m.text.startswith("Content Security Policy violation"), timeout=10_000
+    ):
+        w.page.evaluate(
+            """() => {
+                const s = document.createElement('script');
+                s.textContent = 'window.__inlineRan = true';
+                document.head.appendChild(s);
+            }"""
+        )
     assert w.page.evaluate("() => window.__inlineRan === undefined")
     assert any("script-src" in v for v in w.csp_violations), w.csp_violations
     w.csp_violations.clear()  # seen and expected: the fixture's final check stays green

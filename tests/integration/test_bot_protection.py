@@ -34,7 +34,8 @@ def server(tmp_path_factory: pytest.TempPathFactory, provider: Provider) -> Iter
         "PIXSERVE_BOT_SECRET": SECRET,
         "PIXSERVE_BOT_SITE_KEY": SITE_KEY,
         "PIXSERVE_BOT_VERIFY_URL": provider.url,
-        "PIXSERVE_BOT_TIMEOUT_SECONDS": "2",
+        # Generous: the provider runs in this busy process; one that is down refuses at once.
+        "PIXSERVE_BOT_TIMEOUT_SECONDS": "10",
     }
     proc = ServerProcess(tmp_path_factory.mktemp("bots"), env=env).start()
     try:

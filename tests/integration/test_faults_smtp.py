@@ -107,7 +107,9 @@ def test_smtp_down_during_a_burst_every_email_arrives_once(tmp_path: Path) -> No
             refused = sum(email_deliveries(client, j)[0]["attempts"] for j in people)
             assert not mailbox.count()
 
-            controller = Controller(mailbox, hostname="127.0.0.1", port=smtp_port)
+            controller = Controller(
+                mailbox, hostname="127.0.0.1", port=smtp_port, ready_timeout=30.0
+            )
             controller.start()
             down_for = time.monotonic() - down_since
 

@@ -27,6 +27,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
         "PIXSERVE_STYLES": STYLE,  # warm (convert) only this model
         "PIXSERVE_PROGRESS_INTERVAL": "0.05",  # the page polls often; so may the worker write
         "PIXSERVE_ETA_CACHE_SECONDS": "0",  # the next job's ETA is read right after the first
+        # Status calls are answered from the watch hub, which re-reads a job this often: at
+        # its 0.5 s default a fast host finishes the 15 tiles before ten values are seen.
+        "PIXSERVE_EVENT_POLL_SECONDS": "0.05",
     }
     proc = ServerProcess(tmp_path_factory.mktemp("progress"), env=env).start(timeout=180)
     try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import numpy as np
 import pytest
@@ -39,7 +40,8 @@ def test_every_style_runs_through_queue_and_worker(runtime):
     pool = build_pool(runtime, 2)
     pool.start()
     try:
-        for _ in range(600):
+        deadline = time.monotonic() + 180  # every model loads for the first time here
+        while time.monotonic() < deadline:
             statuses = {runtime.service.status(i).status for i in ids.values()}
             if all(s.is_terminal for s in statuses):
                 break

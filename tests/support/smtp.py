@@ -86,6 +86,8 @@ def smtp_sink(*, user: str | None = None, password: str | None = None) -> Iterat
             auth_required=True,
             auth_require_tls=False,
         )
+    # aiosmtpd waits 5 s for its thread by default: too tight on a busy 2-core machine.
+    kwargs["ready_timeout"] = 30.0
     controller = Controller(handler, hostname="127.0.0.1", port=free_port(), **kwargs)
     controller.start()
     try:

@@ -28,6 +28,20 @@ class CountedViews:
         return self.service.views(ids)
 
 
+async def _until(condition, timeout: float = 5.0) -> None:
+    """Wait until ``condition()`` holds; a busy machine may be slow, never fail early."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
+        await asyncio.sleep(0.01)
+
+
+async def _ended(hub: WatchHub, timeout: float = 5.0) -> None:
+    """Wait for the hub's task to end (it does once nothing is watched or followed)."""
+    assert hub._task is not None
+    await asyncio.wait_for(asyncio.shield(hub._task), timeout)
+
+
 @pytest.fixture
 def submit(service, small_jpeg):
     return lambda: service.submit(Submission(small_jpeg, "invert")).id
@@ -96,12 +110,10 @@ def test_the_task_polls_while_watched_and_stops_when_nobody_watches(service, sub
         watchers = [hub.subscribe(job_id) for _ in range(5)]
         first = await asyncio.wait_for(watchers[0].queue.get(), 1)
         assert first.id == job_id
-        await asyncio.sleep(0.1)
-        assert len(views.calls) >= 2
+        await _until(lambda: len(views.calls) >= 2)
         for w in watchers:
             hub.unsubscribe(w)
-        await asyncio.sleep(0.05)
-        assert hub._task is not None and hub._task.done()
+        await _ended(hub)
         calls = len(views.calls)
         await asyncio.sleep(0.05)
         assert len(views.calls) == calls  # no reads for nobody
@@ -126,10 +138,9 @@ def test_events_follow_a_job_to_its_end_through_the_hub(
         data={"style": "invert"},
     ).json()["id"]
     worker = Worker(jobs, blobs, renderer, settings)
-    threading.Timer(0.3, worker.run_once).start()
-    with client.stream("GET", f"/v1/jobs/{job_id}/events") as stream:
-        text = "".join(stream.iter_text())
-    events = [json.loads(line[5:]) for line in text.splitlines() if line.startswith("data:")]
+    # The job runs once its first event has been read: "queued" is seen however slow.
+    lines = _stream_lines(client, job_id, then=worker.run_once)
+    events = [json.loads(line[5:]) for line in lines if line.startswith("data:")]
     assert events[0]["status"] == "queued" and events[-1]["status"] == "succeeded"
     assert len({json.dumps(e) for e in events}) == len(events)  # only changes are sent
     assert client.app.state.watch_hub.watched == 0
@@ -141,10 +152,21 @@ def test_events_of_a_deleted_job_end_with_an_error(client, small_jpeg):
         files={"file": ("x.jpg", small_jpeg, "image/jpeg")},
         data={"style": "invert"},
     ).json()["id"]
-    threading.Timer(0.2, lambda: client.delete(f"/v1/jobs/{job_id}")).start()
-    with client.stream("GET", f"/v1/jobs/{job_id}/events") as stream:
-        text = "".join(stream.iter_text())
+    lines = _stream_lines(client, job_id, then=lambda: client.delete(f"/v1/jobs/{job_id}"))
+    text = "\n".join(lines)
     assert "event: error" in text and '"job_not_found"' in text
+
+
+def _stream_lines(client: TestClient, job_id: str, *, then) -> list[str]:
+    """The lines of the job's event stream; ``then`` runs, in a thread, once the first
+    event has arrived."""
+    lines: list[str] = []
+    with client.stream("GET", f"/v1/jobs/{job_id}/events") as stream:
+        for line in stream.iter_lines():
+            lines.append(line)
+            if line.startswith("data:") and sum(x.startswith("data:") for x in lines) == 1:
+                threading.Thread(target=then, daemon=True).start()
+    return lines
 
 
 # -- status calls answered by the hub ---------------------------------------------------
@@ -184,19 +206,18 @@ def test_a_view_older_than_fresh_for_is_not_served(service, submit):
 def test_a_job_nobody_polls_any_more_is_no_longer_read(service, submit, monkeypatch):
     job_id = submit()
     views = CountedViews(service)
-    monkeypatch.setattr("pixserve.web.watch.FOLLOW_SECONDS", 0.02)
+    monkeypatch.setattr("pixserve.web.watch.FOLLOW_SECONDS", 0.3)
 
     async def scenario():
         hub = WatchHub(views, interval=0.01)
         assert hub.poll("made-up") is None  # never read: not followed
         hub.remember(job_id, service.status(job_id))
-        await asyncio.sleep(0.1)
+        await _ended(hub)  # followed for 0.3 s, then dropped
         assert all(ids == [job_id] for ids in views.calls)
         calls = len(views.calls)
         assert calls >= 1
         await asyncio.sleep(0.05)
         assert len(views.calls) == calls
-        assert hub._task is not None and hub._task.done()
 
     asyncio.run(scenario())
 
