@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -17,9 +18,35 @@ import httpx
 PIXSERVE = [sys.executable, "-m", "pixserve.cli"]
 
 
+#: Ports handed out by this test process, never handed out twice.
+_given: set[int] = set()
+
+
 def free_port() -> int:
-    """A TCP port nothing listens on right now."""
-    with socket.socket() as s:
+    """A TCP port nothing listens on right now, below the kernel's ephemeral range.
+
+    Tests stop servers and start them again on the same port. A port from the ephemeral
+    range (what binding to port 0 gives) may meanwhile become the local end of an outgoing
+    connection, even one to itself (a client retrying that very port), and the restart
+    fails; ports below the range are never given to outgoing connections.
+    """
+    try:
+        low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 32768
+    rng = random.Random()
+    for _ in range(200):
+        port = rng.randrange(20000, max(low, 20001))
+        if port in _given:
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _given.add(port)
+        return port
+    with socket.socket() as s:  # no room below the range: the kernel's choice
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
 
