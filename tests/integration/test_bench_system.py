@@ -9,6 +9,7 @@ import json
 from click.testing import CliRunner
 
 from pixserve.cli.main import cli
+from pixserve.inference.openvino import RELEASE_AFTER_IDLE_S
 from tests.support.models import conv_chain_model, write_onnx_bundle
 
 
@@ -55,3 +56,6 @@ def test_memory_follows_a_restarted_server_over_mixed_sizes(tmp_path, monkeypatc
         assert 0 < own < whole
     assert max(own for _, own in found["anon_readings"]) <= found["anon_peak_mb"]
     assert found["anon_peak_mb"] <= found["high_water_mb"]
+    # read once the engines' idle release is due
+    assert found["idle_after_s"] > RELEASE_AFTER_IDLE_S
+    assert 0 < found["idle_anon_mb"] < found["idle_mb"] <= found["high_water_mb"]

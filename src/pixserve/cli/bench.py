@@ -356,3 +356,7 @@ def memory(style: str, images: int, min_side: int, max_side: int, as_json: bool)
         f"page cache): {anon[0][1]:.0f} MB at ready, {anon[-1][1]:.0f} MB at "
         f"the end; peak {result['anon_peak_mb']:.0f} MB (sampled every 20 ms)"
     )
+    click.echo(
+        f"idle, {result['idle_after_s']:.0f} s after the last job (engines give their "
+        f"activations back): {result['idle_mb']:.0f} MB, anonymous {result['idle_anon_mb']:.0f} MB"
+    )
