@@ -9,8 +9,11 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 
-def conv_chain_model(layers: int = 24, width: int = 16, seed: int = 0) -> onnx.ModelProto:
+def conv_chain_model(
+    layers: int = 24, width: int = 16, seed: int = 0, batch: int | str = 1
+) -> onnx.ModelProto:
     """A fully convolutional NCHW model, deliberately heavy: ``layers`` 3×3 convolutions.
+    Its batch axis is ``batch``: fixed at one, or named (any size).
 
     Used where a test needs a job that is still running a few seconds after it starts.
     """
@@ -31,8 +34,8 @@ def conv_chain_model(layers: int = 24, width: int = 16, seed: int = 0) -> onnx.M
     graph = helper.make_graph(
         nodes,
         "conv_chain",
-        [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 3, "h", "w"])],
-        [helper.make_tensor_value_info("output", TensorProto.FLOAT, [1, 3, "h", "w"])],
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, [batch, 3, "h", "w"])],
+        [helper.make_tensor_value_info("output", TensorProto.FLOAT, [batch, 3, "h", "w"])],
         inits,
     )
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)

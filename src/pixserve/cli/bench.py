@@ -106,6 +106,8 @@ def _engine_option(ctx: click.Context, param: click.Parameter, value: str | None
               "(default: PIXSERVE_ENGINE, then the style's own).")  # fmt: skip
 @click.option("--precision", type=click.Choice(["auto", "fp32", "bf16", "int8"]), default=None,
               help="Default: PIXSERVE_PRECISION, then the style's own.")  # fmt: skip
+@click.option("--batch", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Images per run, as a worker batches jobs (PIXSERVE_BATCH_SIZE).")  # fmt: skip
 @click.option("--compare", is_flag=True, help="Measure ONNX Runtime fp32 beside it.")
 @click.option("--runs", type=click.IntRange(1), default=10, show_default=True)
 @click.option("--warmup", type=click.IntRange(0), default=2, show_default=True)
@@ -116,6 +118,7 @@ def model(
     size: int,
     engine: str | None,
     precision: str | None,
+    batch: int,
     compare: bool,
     runs: int,
     warmup: int,
@@ -144,21 +147,23 @@ def model(
     )
     cache = EngineCache(policy=policy)
     chosen, decision = model_engine(cache, spec)
-    batch = bench_input(spec, size)
+    if batch > 1 and not chosen.accepts_batches:
+        raise InvalidRequest(f"the model of {found.name!r} fixes its batch size at one")
+    images = np.repeat(bench_input(spec, size), batch, axis=0)
     report = bench_model(
         cache,
         spec.path,
         (chosen, decision.spec),
-        batch,
+        images,
         span=spec.range.span,
         compare=compare,
         runs=runs,
         warmup=warmup,
     )
     if as_json:
-        click.echo(json.dumps(_as_json(found.name, size, batch, decision, report, compare)))
+        click.echo(json.dumps(_as_json(found.name, size, images, decision, report, compare)))
     else:
-        _print_report(found.name, size, batch, decision, report)
+        _print_report(found.name, size, images, decision, report)
 
 
 def find_style(text: str, settings: Settings) -> Style:

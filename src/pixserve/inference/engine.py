@@ -16,6 +16,12 @@ class Engine(Protocol):
         """What runs the model, e.g. ``onnxruntime/CPUExecutionProvider``."""
         ...
 
+    @property
+    def accepts_batches(self) -> bool:
+        """Whether the model's batch axis is free, so N images can run as one batch (N, ...);
+        False for a model exported with a fixed batch of one."""
+        ...
+
     def run(self, batch: np.ndarray) -> np.ndarray:
         """Run the model on ``batch`` (N, ...) and return its first output."""
         ...

@@ -89,6 +89,11 @@ class OnnxEngine:
         """``onnxruntime/CPUExecutionProvider``."""
         return f"onnxruntime/{PROVIDERS[self.device]}"
 
+    @property
+    def accepts_batches(self) -> bool:
+        """True unless the model's input fixes its batch size (a number, not a name)."""
+        return not self.input_shape or not isinstance(self.input_shape[0], int)
+
     def run(self, batch: np.ndarray) -> np.ndarray:
         """Run the model on ``batch`` (N, ...) and return its first output as float32.
 

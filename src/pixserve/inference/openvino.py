@@ -107,6 +107,8 @@ class OpenVinoEngine:
             raise BundleError(f"{self.path}: OpenVINO cannot read it: {_first_line(exc)}") from exc
         if len(model.inputs) != 1:
             raise BundleError(f"{self.path}: the model must have exactly one input")
+        shape = model.inputs[0].get_partial_shape()
+        self._accepts_batches = shape.rank.is_dynamic or shape[0].is_dynamic
         if spec.precision is Precision.BF16:
             _weights_to_fp16(model)
         config: dict[str, Any] = {
@@ -136,6 +138,11 @@ class OpenVinoEngine:
     @property
     def name(self) -> str:
         return str(self.spec)
+
+    @property
+    def accepts_batches(self) -> bool:
+        """True unless the model's input fixes its batch size."""
+        return bool(self._accepts_batches)
 
     def run(self, batch: np.ndarray) -> np.ndarray:
         """Run the model on ``batch`` and return its first output as float32."""

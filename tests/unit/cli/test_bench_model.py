@@ -23,6 +23,7 @@ def styles(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setattr(inference_bench, "MATMUL_N", 256)  # the rate, not its precision, matters
     root = tmp_path / "styles"
     write_onnx_bundle(root, "chain", conv_chain_model(layers=3, width=8))
+    write_onnx_bundle(root, "batches", conv_chain_model(layers=3, width=8, batch="n"))
     return root
 
 
@@ -94,3 +95,19 @@ def test_a_style_without_an_onnx_model_is_refused(styles: Path, style: str, code
     assert f"({code})" in result.stderr
     if code == "invalid_request":
         assert "kind 'builtin'" in result.stderr
+
+
+def test_batch_runs_several_images_at_once(styles: Path) -> None:
+    args = (*FAST, "--engine", "onnxruntime", "--json", "--batch", "3")
+    report = json.loads(invoke(styles, "batches", *args).stdout)
+    assert report["input_shape"] == [3, 3, 64, 64]
+    assert report["flops"] == 3 * CHAIN_FLOPS  # per run: three images
+    [row] = report["rows"]
+    assert row["images_per_second"] == pytest.approx(3000 / row["p50_ms"], rel=0.5)
+
+
+def test_batch_is_refused_for_a_model_that_fixes_its_batch_at_one(styles: Path) -> None:
+    result = invoke(styles, "chain", *FAST, "--engine", "onnxruntime", "--batch", "2")
+    assert result.exit_code != 0
+    assert "fixes its batch size at one" in result.output
+    assert "Traceback" not in result.output

@@ -95,6 +95,21 @@ def test_openvino_matches_onnx_runtime_at_fp32(model: Path) -> None:
     assert ov.name == "openvino/cpu/fp32"
 
 
+def test_engines_say_whether_the_model_takes_batches(model: Path, tmp_path: Path) -> None:
+    free = tmp_path / "free.onnx"
+    onnx.save(conv_chain_model(layers=4, width=8, batch="n"), free)
+    for path, batches in ((model, False), (free, True)):  # conv_chain_model fixes N at 1
+        ov = OpenVinoEngine(path, EngineSpec(Runtime.OPENVINO))
+        ort = OnnxEngine(path)
+        assert (ov.accepts_batches, ort.accepts_batches) == (batches, batches)
+    three = np.concatenate([*probes(), probes()[0]])
+    out = OnnxEngine(free).run(three)
+    np.testing.assert_allclose(out[1:2], OnnxEngine(free).run(probes()[1]), atol=1e-5)
+    np.testing.assert_allclose(
+        OpenVinoEngine(free, EngineSpec(Runtime.OPENVINO)).run(three), out, atol=1e-4
+    )
+
+
 class _ReleaseSpy:
     """Stands in for an engine's compiled model, noting each ``release_memory`` in
     ``released`` (the time, or ``tag`` when given)."""
