@@ -1,4 +1,4 @@
-"""Plain data: jobs, their status machine, crops, deliveries."""
+"""Plain data: jobs, their status machine, crops, deliveries, images to render."""
 
 from pixserve.domain.delivery import (
     Channel,
@@ -9,6 +9,7 @@ from pixserve.domain.delivery import (
     new_delivery_id,
 )
 from pixserve.domain.job import ACTIVE_STATUSES, Crop, Job, JobStatus, NewJob, new_job_id
+from pixserve.domain.render import RenderItem
 
 __all__ = [
     "ACTIVE_STATUSES",
@@ -21,6 +22,7 @@ __all__ = [
     "JobStatus",
     "NewDelivery",
     "NewJob",
+    "RenderItem",
     "new_delivery_id",
     "new_job_id",
 ]

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
-from pixserve.domain import Crop
+from pixserve.domain import Crop, RenderItem
 from pixserve.inference import EngineCache
 from pixserve.inference.cache import Decision
+from pixserve.inference.spec import Device
 from pixserve.pipeline.engine_choice import model_engine
 from pixserve.pipeline.faces import make_detector
 from pixserve.pipeline.operators import OPERATORS
@@ -29,6 +33,11 @@ from pixserve.pipeline.steps import (
     upscale_model_step,
 )
 from pixserve.pipeline.style import Kind, Style
+
+#: Images per model run on a GPU unless ``PIXSERVE_BATCH_SIZE`` says otherwise.
+GPU_BATCH = 8
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -77,27 +86,125 @@ class Pipeline:
         :class:`~pixserve.core.errors.InvalidCrop`. ``progress`` receives increasing fractions
         in [0, 1], starting at 0.0 and ending at exactly 1.0.
         """
+        course = _Course(self.steps, pixels, crop, progress)
+        for i in range(len(self.steps)):
+            course.take(i)
+        return course.frame.pixels
+
+    def batch_limit(self, requested: int | None) -> int:
+        """How many images :meth:`run_batch` should run through the model at once:
+        ``requested`` (the operator's ``PIXSERVE_BATCH_SIZE``) or the engine's own default
+        (:data:`GPU_BATCH` on a GPU; 1 on a CPU, where batches ran slower), and 1 where
+        the model cannot take batches (a fixed batch axis, tiles, no ONNX model)."""
+        step = self._batch_step()
+        if step is None:
+            return 1
+        if requested is not None:
+            return requested
+        on_gpu = step.decision is not None and step.decision.spec.device is Device.CUDA
+        return GPU_BATCH if on_gpu else 1
+
+    def run_batch(self, items: Sequence[RenderItem]) -> list[np.ndarray | Exception]:
+        """:meth:`run` for each item, the model run once for all items whose tensors have
+        the same shape. Every item gets its own result or the exception :meth:`run` would
+        have raised for it; one image's failure does not touch the others'.
+
+        Only the model step is shared: the steps before and after it run per image, with
+        per-image progress.
+        """
+        model = self._batch_step()
+        if model is None or len(items) < 2:
+            return [_outcome(partial(self._run_item, item)) for item in items]
+        m = self.steps.index(model)
+        courses = [_outcome(partial(self._start, item, m)) for item in items]
+        live = [course for course in courses if isinstance(course, _Course)]
+        ran = iter(model.run_together([course.frame for course in live]))
+        results: list[np.ndarray | Exception] = []
+        for course in courses:
+            if isinstance(course, Exception):
+                results.append(course)
+                continue
+            frame = next(ran)
+            if isinstance(frame, Exception):
+                results.append(frame)
+                continue
+            course.frame = frame
+            course.advance(m)
+            results.append(_outcome(partial(course.finish, m + 1)))
+        return results
+
+    def _run_item(self, item: RenderItem) -> np.ndarray:
+        return self.run(item.pixels, crop=item.crop, progress=item.progress)
+
+    def _start(self, item: RenderItem, stop: int) -> _Course:
+        """``item``'s course, run up to step ``stop``."""
+        course = _Course(self.steps, item.pixels, item.crop, item.progress)
+        for i in range(stop):
+            course.take(i)
+        return course
+
+    def _batch_step(self) -> OnnxModelStep | None:
+        """The model step, when images may share its runs."""
+        for step in self.steps:
+            if isinstance(step, OnnxModelStep) and step.batches:
+                return step
+        return None
+
+
+class _Course:
+    """One image's way through a pipeline's steps, and its progress."""
+
+    def __init__(
+        self,
+        steps: tuple[Step, ...],
+        pixels: np.ndarray,
+        crop: Crop | None,
+        progress: Progress | None,
+    ) -> None:
         if pixels.ndim != 3 or pixels.shape[2] != 3 or pixels.dtype != np.uint8:
             raise ValueError(
                 f"pipelines take RGB uint8 (H, W, 3), got {pixels.dtype} {pixels.shape}"
             )
-        total = sum(step.weight for step in self.steps)
-        done = 0.0
-        if progress is not None:
-            progress = _rising(progress)
-            progress(0.0)
-        frame = Frame(
+        self.steps = steps
+        self.total = sum(step.weight for step in steps)
+        self.done = 0.0
+        self.progress = _rising(progress) if progress is not None else None
+        if self.progress is not None:
+            self.progress(0.0)
+        self.frame = Frame(
             pixels=pixels, source_shape=(pixels.shape[0], pixels.shape[1]), crop=crop, photo=pixels
         )
-        for i, step in enumerate(self.steps):
-            if progress is not None and isinstance(step, ReportsProgress):
-                frame = step.run(frame, _within(progress, done / total, step.weight / total))
-            else:
-                frame = step(frame)
-            done += step.weight
-            if progress is not None:
-                progress(1.0 if i == len(self.steps) - 1 else min(done / total, 1.0))
-        return frame.pixels
+
+    def take(self, i: int) -> None:
+        """Run step ``i`` on the frame."""
+        step = self.steps[i]
+        if self.progress is not None and isinstance(step, ReportsProgress):
+            share = _within(self.progress, self.done / self.total, step.weight / self.total)
+            self.frame = step.run(self.frame, share)
+        else:
+            self.frame = step(self.frame)
+        self.advance(i)
+
+    def advance(self, i: int) -> None:
+        """Count step ``i`` as done."""
+        self.done += self.steps[i].weight
+        if self.progress is not None:
+            last = i == len(self.steps) - 1
+            self.progress(1.0 if last else min(self.done / self.total, 1.0))
+
+    def finish(self, start: int) -> np.ndarray:
+        """Run the steps from ``start`` on; the result."""
+        for i in range(start, len(self.steps)):
+            self.take(i)
+        return self.frame.pixels
+
+
+def _outcome(run: Callable[[], T]) -> T | Exception:
+    """What ``run`` returns, or the exception it raised."""
+    try:
+        return run()
+    except Exception as exc:
+        return exc
 
 
 def _rising(progress: Progress) -> Progress:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
 from pixserve.core.errors import PixserveError, Unavailable
 from pixserve.core.i18n import N_
-from pixserve.domain import Crop
+from pixserve.domain import Crop, RenderItem
 from pixserve.inference import EngineCache
 from pixserve.pipeline.catalog import Catalog
 from pixserve.pipeline.pipeline import Pipeline, Progress, build_pipeline
@@ -64,6 +65,18 @@ class Renderer:
     ) -> np.ndarray:
         """Run ``style`` on ``pixels`` (upright RGB uint8); see :meth:`Pipeline.run`."""
         return self.pipeline(style).run(pixels, crop=crop, progress=progress)
+
+    def batch_limit(self, style: str, requested: int | None = None) -> int:
+        """How many jobs of ``style`` one model run should take (see
+        :meth:`Pipeline.batch_limit`); 1 for a style that cannot run here."""
+        try:
+            return self.pipeline(style).batch_limit(requested)
+        except PixserveError:
+            return 1
+
+    def render_batch(self, style: str, items: Sequence[RenderItem]) -> list[np.ndarray | Exception]:
+        """Run ``style`` on several images at once; see :meth:`Pipeline.run_batch`."""
+        return self.pipeline(style).run_batch(items)
 
     def output_size(self, style: str, width: int, height: int) -> tuple[int, int] | None:
         """The (width, height) ``style`` returns for a ``width``×``height`` picture sent
