@@ -111,3 +111,47 @@ def test_styles_and_metrics_say_which_engine_runs_each_model(runtime):
         assert styles["cartoon"]["engine"] is None
         metrics = client.get("/metrics").text
     assert f'pixserve_style_engine{{style="tiny-net",engine="{tiny["engine"]}"' in metrics
+
+
+def test_a_batching_worker_gives_each_job_its_own_result(tmp_path, monkeypatch):
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        styles="mosaic",
+        batch_size=3,
+        poll_interval=0.05,
+        result_format="png",  # lossless: the comparison below sees the model's own pixels
+    )
+    rt = build_runtime(settings)
+    batches: list[int] = []
+    render_batch = rt.renderer.render_batch
+
+    def counted(style, items):
+        batches.append(len(items))
+        return render_batch(style, items)
+
+    monkeypatch.setattr(rt.renderer, "render_batch", counted)
+    photos = [photo(name)[:200, :240] for name in ("chelsea", "coffee", "astronaut")]
+    photos.append(photo("chelsea")[40:240, 100:340])  # the size of the first, other pixels
+    try:
+        ids = [rt.service.submit(Submission(data=jpeg_bytes(p), style="mosaic")).id for p in photos]
+        pool = build_pool(rt, 1)
+        pool.start()
+        try:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                if all(rt.service.status(i).status.is_terminal for i in ids):
+                    break
+                pool.workers[0].stop.wait(0.05)
+        finally:
+            pool.stop(grace_seconds=10)
+        assert batches and batches[0] == 3  # the first three queued jobs ran together
+        for job_id, p in zip(ids, photos, strict=True):
+            assert rt.service.status(job_id).status is JobStatus.SUCCEEDED
+            sent = decode_image(jpeg_bytes(p), max_bytes=10**8, max_pixels=10**8).pixels
+            alone = rt.renderer.render("mosaic", sent).astype(float)
+            out = decode_image(rt.service.result(job_id).data, max_bytes=10**8, max_pixels=10**8)
+            assert out.pixels.shape == alone.shape
+            difference = np.abs(out.pixels.astype(float) - alone)
+            assert difference.mean() < 0.5 and np.percentile(difference, 99) <= 2
+    finally:
+        rt.close()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -12,6 +12,7 @@ import numpy as np
 
 from pixserve.core.errors import UnknownStyle
 from pixserve.domain.job import Crop
+from pixserve.domain.render import RenderItem
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,27 @@ class InvertRenderer:
         self.gate: threading.Event | None = None
         self.started = threading.Event()
         self.preview_side: int | None = None
+        #: Jobs per batch the style asks for, and the size of each ``render_batch`` call.
+        self.batch = 1
+        self.batches: list[int] = []
+        #: Failures for particular images: the n-th image rendered (from 0) raises its entry.
+        self.fail_image: dict[int, BaseException] = {}
+
+    def batch_limit(self, style: str, requested: int | None = None) -> int:
+        return self.batch
+
+    def render_batch(self, style: str, items: Sequence[RenderItem]) -> list[np.ndarray | Exception]:
+        """Each item rendered as ``render`` would, its failure in its place."""
+        self.batches.append(len(items))
+        results: list[np.ndarray | Exception] = []
+        for item in items:
+            try:
+                results.append(
+                    self.render(style, item.pixels, crop=item.crop, progress=item.progress)
+                )
+            except Exception as exc:
+                results.append(exc)
+        return results
 
     def render(
         self,
@@ -66,14 +88,15 @@ class InvertRenderer:
         crop: Crop | None = None,
         progress: Callable[[float], None] | None = None,
     ) -> np.ndarray:
+        failure = self.fail_image.get(len(self.calls))
         self.calls.append(style)
         self.started.set()
         if self.gate is not None:
             self.gate.wait(10)
         if progress:
             progress(0.5)
-        if self.fail_with is not None:
-            raise self.fail_with
+        if self.fail_with is not None or failure is not None:
+            raise failure or self.fail_with
         if crop is not None:
             pixels = pixels[crop.y : crop.y + crop.h, crop.x : crop.x + crop.w]
         if progress:

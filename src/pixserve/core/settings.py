@@ -109,6 +109,21 @@ class Settings(BaseSettings):
         description="Threads per model run; default: this process's cores divided among its "
         "in-process workers, so they never oversubscribe the machine.",
     )
+    batch_size: int | None = Field(
+        default=None,
+        ge=1,
+        le=64,
+        description="Jobs of one style a worker runs through the model together; default: "
+        "8 on a GPU, 1 on a CPU (where batches ran slower). Styles whose model cannot take "
+        "batches run one by one.",
+    )
+    batch_wait: float = Field(
+        default=0.01,
+        ge=0,
+        le=1.0,
+        description="Seconds a worker waits for more jobs of the style to fill a batch "
+        "before it runs the ones it has.",
+    )
     progress_interval: float = Field(
         default=0.5, gt=0, description="How often a running job's progress is written."
     )

@@ -15,6 +15,7 @@ import numpy as np
 
 from pixserve.core.i18n import DEFAULT_LANGUAGE
 from pixserve.domain.job import Crop
+from pixserve.domain.render import RenderItem
 
 ProgressFn = Callable[[float], None]
 
@@ -59,6 +60,15 @@ class Renderer(Protocol):
         progress: ProgressFn | None = None,
     ) -> np.ndarray:
         """Return the styled image (H', W', 3) uint8."""
+        ...
+
+    def batch_limit(self, style: str, requested: int | None = None) -> int:
+        """How many jobs of ``style`` to render together: ``requested`` (the operator's
+        setting) or the style's engine's own default; 1 where the style cannot batch."""
+        ...
+
+    def render_batch(self, style: str, items: Sequence[RenderItem]) -> list[np.ndarray | Exception]:
+        """Each item's styled image, or the exception ``render`` would have raised for it."""
         ...
 
     def preview(self, style: str, pixels: np.ndarray) -> np.ndarray | None:

@@ -7,8 +7,10 @@ import os
 import secrets
 import threading
 import time
-from collections.abc import Collection
+from collections.abc import Callable, Collection
+from contextlib import ExitStack
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -26,6 +28,7 @@ from pixserve.core.memory import release_free_heap
 from pixserve.core.settings import Settings
 from pixserve.domain.delivery import NewDelivery
 from pixserve.domain.job import Job, JobStatus
+from pixserve.domain.render import RenderItem
 from pixserve.imaging import ImageFormat, encode_image
 from pixserve.queue.store import JobStore
 from pixserve.services import keys
@@ -55,6 +58,11 @@ ORPHAN_CHECK_SECONDS = 10.0
 
 class JobLost(Exception):
     """This worker no longer owns the job; its work must be thrown away."""
+
+
+def _shown(beat: Heartbeat) -> Callable[[float], None]:
+    """A render's progress as the job's: decoding took the first 5 %, storing the last."""
+    return lambda fraction: beat.set_progress(0.05 + 0.9 * fraction)
 
 
 def new_worker_id() -> str:
@@ -90,7 +98,8 @@ class Worker:
         self.styles = set(styles) if styles else None
         self.aftercare = aftercare
         self.stop = threading.Event()
-        self.current: Job | None = None
+        #: The jobs claimed and not yet finished: one, or a batch of one style.
+        self.running: list[Job] = []
         self.processed = 0
         # Set by the store when jobs may be waiting, and by request_stop: idle workers sleep
         # on it, so a new job starts at once and the poll interval is only a fallback.
@@ -127,18 +136,47 @@ class Worker:
         log.info("worker %s stopped after %d jobs", self.worker_id, self.processed)
 
     def run_once(self) -> bool:
-        """Claim and process at most one job; return whether there was one."""
+        """Claim and process at most one job, or one batch of a style whose model takes
+        batches; return whether there was one."""
         self._reclaim_orphans()
         claimed = self.jobs.claim(
             self.worker_id, lease_seconds=self.settings.lease_seconds, styles=self.styles
         )
         if not claimed:
             return False
-        for job in claimed:
+        batch = self._fill(claimed)
+        for job in batch:
             if self.aftercare is not None:
                 self.aftercare.started(job)
-            self.process(job)
+        if len(batch) == 1:
+            self.process(batch[0])
+        else:
+            self.process_batch(batch)
         return True
+
+    def _fill(self, claimed: list[Job]) -> list[Job]:
+        """``claimed``, and where its style runs batches, more queued jobs of that style up
+        to its batch limit, waiting at most ``batch_wait`` seconds for them to arrive."""
+        batch = list(claimed)
+        style = batch[0].style
+        limit = self.renderer.batch_limit(style, self.settings.batch_size)
+        deadline = time.monotonic() + self.settings.batch_wait
+        while len(batch) < limit and not self.stop.is_set():
+            self._wake.clear()  # set again by a job queued from now on
+            try:
+                batch += self.jobs.claim(
+                    self.worker_id,
+                    lease_seconds=self.settings.lease_seconds,
+                    styles={style},
+                    limit=limit - len(batch),
+                )
+            except Unavailable:
+                break  # run what we have; the next claim backs off
+            left = deadline - time.monotonic()
+            if len(batch) >= limit or left <= 0:
+                break
+            self._wake.wait(left)
+        return batch
 
     def _reclaim_orphans(self) -> None:
         """At start and every ``ORPHAN_CHECK_SECONDS``: jobs of dead workers on this host."""
@@ -149,10 +187,16 @@ class Worker:
         reclaim_orphans(self.jobs)
 
     def release_current(self) -> None:
-        """Hand the running job back to the queue (shutdown could not wait for it)."""
-        job = self.current
-        if job is not None and self.jobs.release(job.id, self.worker_id):
-            log.warning("worker %s handed job %s back to the queue", self.worker_id, job.id)
+        """Hand the running jobs back to the queue (shutdown could not wait for them)."""
+        for job in list(self.running):
+            if self.jobs.release(job.id, self.worker_id):
+                log.warning("worker %s handed job %s back to the queue", self.worker_id, job.id)
+
+    @property
+    def current(self) -> Job | None:
+        """A job this worker is running (the first of its batch), or None when idle."""
+        running = self.running
+        return running[0] if running else None
 
     def _news(self, job: Job, **ending: Any) -> list[NewDelivery] | None:
         """The deliveries announcing the job once its finish sets ``ending``, for that very
@@ -199,18 +243,59 @@ class Worker:
 
     def process(self, job: Job) -> None:
         """Run one claimed job to a terminal status, a retry, or a discard if it was lost."""
-        self.current = job
+        self.running = [job]
+        with self._heartbeat(job) as beat:
+            self._settle(job, partial(self._run_job, job, beat))
+
+    def process_batch(self, jobs: list[Job]) -> None:
+        """Run claimed jobs of one style together: each is decoded on its own, the model
+        runs once for all whose tensors have the same shape (``Renderer.render_batch``), and
+        each is stored and finished on its own, as :meth:`process` does. One job's failure,
+        loss or cancellation ends that job only.
+
+        A service that is away hands every unfinished job of the batch back, then raises.
+        """
+        self.running = list(jobs)
+        started = time.monotonic()
+        with ExitStack() as stack:
+            beats = [stack.enter_context(self._heartbeat(job)) for job in jobs]
+            items: list[RenderItem | Exception] = []
+            for job, beat in zip(jobs, beats, strict=True):
+                try:
+                    items.append(RenderItem(self._decode(job, beat), job.crop, _shown(beat)))
+                except Exception as exc:
+                    items.append(exc)
+            ready = [item for item in items if isinstance(item, RenderItem)]
+            try:
+                rendered = iter(self.renderer.render_batch(jobs[0].style, ready))
+            except Exception as exc:  # the style itself cannot run: each job says so
+                rendered = iter([exc] * len(ready))
+            away: Unavailable | None = None
+            for job, beat, item in zip(jobs, beats, items, strict=True):
+                outcome = item if isinstance(item, Exception) else next(rendered)
+                try:
+                    self._settle(job, partial(self._deliver, job, beat, outcome, started))
+                except Unavailable as exc:
+                    away = away or exc
+        if away is not None:
+            raise away
+
+    def _heartbeat(self, job: Job) -> Heartbeat:
+        return Heartbeat(
+            self.jobs,
+            job.id,
+            self.worker_id,
+            lease_seconds=self.settings.lease_seconds,
+            progress_interval=self.settings.progress_interval,
+        )
+
+    def _settle(self, job: Job, run: Callable[[], Job]) -> None:
+        """Call ``run``, which takes ``job`` to success, and end the job by what it raised:
+        a failure, a retry, a hand-back, or nothing if the job was lost."""
         context = logs.job_id.set(job.id)  # every log line of this job carries its id
         ended: Job | None = None
         try:
-            with Heartbeat(
-                self.jobs,
-                job.id,
-                self.worker_id,
-                lease_seconds=self.settings.lease_seconds,
-                progress_interval=self.settings.progress_interval,
-            ) as beat:
-                ended = self._run_job(job, beat)
+            ended = run()
         except JobLost:
             log.info("job %s was canceled or taken over; result discarded", job.id)
         except Unavailable:
@@ -232,7 +317,7 @@ class Worker:
             message = "An unexpected error stopped this image; it will be retried."
             ended = self._fail(job, "internal_error", message, retry=True)
         finally:
-            self.current = None
+            self.running = [other for other in self.running if other.id != job.id]
             self.processed += 1
             if self.aftercare is not None:
                 self.aftercare.finished(job.id, ended)
@@ -240,18 +325,31 @@ class Worker:
             logs.job_id.reset(context)
 
     def _run_job(self, job: Job, beat: Heartbeat) -> Job:
-        settings = self.settings
         started = time.monotonic()  # the run time ETAs learn from: claim to stored result
-        data = self.blobs.get(job.input_key)
-        decoded = decode_upload(data, settings)
-        beat.set_progress(0.05)
+        pixels = self._decode(job, beat)
 
         def progress(fraction: float) -> None:
             if beat.lost.is_set():
                 raise JobLost()
-            beat.set_progress(0.05 + 0.9 * fraction)
+            _shown(beat)(fraction)
 
-        pixels = self.renderer.render(job.style, decoded.pixels, crop=job.crop, progress=progress)
+        pixels = self.renderer.render(job.style, pixels, crop=job.crop, progress=progress)
+        return self._deliver(job, beat, pixels, started)
+
+    def _decode(self, job: Job, beat: Heartbeat) -> np.ndarray:
+        """The job's original, upright, as RGB pixels."""
+        decoded = decode_upload(self.blobs.get(job.input_key), self.settings)
+        beat.set_progress(0.05)
+        return decoded.pixels
+
+    def _deliver(
+        self, job: Job, beat: Heartbeat, rendered: np.ndarray | Exception, started: float
+    ) -> Job:
+        """Store the rendered image (or raise what rendering raised) and finish the job."""
+        if isinstance(rendered, Exception):
+            raise rendered
+        pixels = rendered
+        settings = self.settings
         fmt = ImageFormat(settings.result_format)
         body = encode_image(pixels, fmt, quality=settings.result_quality)
         if beat.lost.is_set():
