@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import text
@@ -15,6 +16,7 @@ from pixserve.domain.job import JobStatus, NewJob
 from pixserve.queue import SqlJobStore
 from pixserve.queue.intake_sql import SqlIntakeStore
 from pixserve.services.intake import IntakeService
+from tests.support.clock import FakeClock
 
 
 @pytest.fixture
@@ -28,9 +30,14 @@ def fresh(pg_url: str) -> Iterator[str]:
     yield pg_url
 
 
+#: The nodes' shared clock, standing still in the middle of an hour: the budget counts per
+#: UTC clock hour, and a test run across the hour's end would see its count start again.
+CLOCK = FakeClock(datetime(2026, 6, 1, 12, 30, tzinfo=UTC))
+
+
 def node(url: str, tmp_path, **limits) -> IntakeService:  # type: ignore[no-untyped-def]
     settings = Settings(data_dir=tmp_path, **limits)
-    return IntakeService(SqlIntakeStore(url), SqlJobStore(url), settings)
+    return IntakeService(SqlIntakeStore(url), SqlJobStore(url), settings, clock=CLOCK)
 
 
 def test_a_pause_on_one_node_closes_every_node(fresh: str, tmp_path) -> None:  # type: ignore[no-untyped-def]

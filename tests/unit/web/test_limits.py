@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import UTC, datetime
 
 import pytest
 from fastapi.testclient import TestClient
@@ -17,6 +18,7 @@ from pixserve.services.intake import IntakeService
 from pixserve.web import AppContext, create_app
 from pixserve.web.limits import RateLimiter
 from pixserve.worker import Worker
+from tests.support.clock import FakeClock
 
 TOKEN = "s3cret-operator-token"
 
@@ -29,7 +31,11 @@ def limited(settings):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def intake(jobs, limited, sqlite_url):  # type: ignore[no-untyped-def]
     store = SqlIntakeStore(sqlite_url)  # beside the jobs, in the same database
-    yield IntakeService(store, jobs, limited)
+    # The budget counts per UTC clock hour: a test run across the hour's end would see its
+    # count start again. The intake's clock stands still in the middle of an hour.
+    yield IntakeService(
+        store, jobs, limited, clock=FakeClock(datetime(2026, 6, 1, 12, 30, tzinfo=UTC))
+    )
     store.close()
 
 
