@@ -11,7 +11,8 @@ from __future__ import annotations
 import contextlib
 import re
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
 import psycopg.sql
@@ -178,40 +179,65 @@ def test_a_locked_job_is_skipped_not_waited_for(pg_url: str, store: SqlJobStore)
         other.close()
 
 
+class CountingEvent(threading.Event):
+    """An event that counts how often it was set: one count per wake-up."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.count = 0
+        self._lock = threading.Lock()
+
+    def set(self) -> None:
+        with self._lock:
+            self.count += 1
+        super().set()
+
+    def reaches(self, count: int, seconds: float = 10.0) -> bool:
+        deadline = time.monotonic() + seconds
+        while self.count < count and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return self.count >= count
+
+
+def listening(pg_url: str) -> tuple[SqlJobStore, CountingEvent, Callable[[], None]]:
+    """A second store watching the queue, once its own connect wake-up has come: from then
+    on, each count is one NOTIFY."""
+    listener = SqlJobStore(pg_url)
+    woke = CountingEvent()
+    unwatch = listener.watch(woke)
+    assert listener._listener is not None
+    assert listener._listener.connected.wait(10), "LISTEN connection never came up"
+    assert woke.reaches(1), "the listener did not wake its watchers on connecting"
+    return listener, woke, unwatch
+
+
 def test_enqueue_in_one_process_wakes_watchers_of_another(pg_url: str, store: SqlJobStore) -> None:
     """Two stores have no shared memory: only LISTEN/NOTIFY can carry the wake-up across."""
-    listener = SqlJobStore(pg_url)
-    woke = threading.Event()
-    unwatch = listener.watch(woke)
+    listener, woke, unwatch = listening(pg_url)
     try:
-        assert listener._listener is not None
-        assert listener._listener.connected.wait(10), "LISTEN connection never came up"
-        woke.clear()  # the listener wakes everyone once when it (re)connects
+        base = woke.count
         store.enqueue(NewJob(style="s", input_key="k"))
-        assert woke.wait(10), "no NOTIFY reached the other store"
+        assert woke.reaches(base + 1), "no NOTIFY reached the other store"
     finally:
         unwatch()
         listener.close()
 
 
 def test_notifications_come_from_retry_and_release(pg_url: str, store: SqlJobStore) -> None:
-    listener = SqlJobStore(pg_url)
-    woke = threading.Event()
-    listener.watch(woke)
+    listener, woke, unwatch = listening(pg_url)
     try:
-        assert listener._listener is not None and listener._listener.connected.wait(10)
+        base = woke.count
         store.enqueue(NewJob(style="s", input_key="k"))
-        assert woke.wait(10)
+        assert woke.reaches(base + 1), "enqueue did not notify"
         [job] = store.claim("w1", lease_seconds=30)
-        woke.clear()
         assert store.retry(job.id, "w1", code="boom", message="boom")
-        assert woke.wait(10), "retry did not notify"
+        assert woke.reaches(base + 2), "retry did not notify"
         [job] = store.claim("w1", lease_seconds=30)
-        woke.clear()
         assert store.release(job.id, "w1")
-        assert woke.wait(10), "release did not notify"
+        assert woke.reaches(base + 3), "release did not notify"
         assert store.get(job.id).status is JobStatus.QUEUED  # type: ignore[union-attr]
     finally:
+        unwatch()
         listener.close()
 
 
