@@ -16,6 +16,7 @@ from enum import StrEnum
 class Runtime(StrEnum):
     ONNXRUNTIME = "onnxruntime"
     OPENVINO = "openvino"
+    TORCH = "torch"
 
 
 class Device(StrEnum):
