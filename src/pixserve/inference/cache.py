@@ -30,6 +30,7 @@ from pixserve.inference import engines
 from pixserve.inference.engine import Engine
 from pixserve.inference.onnx import OnnxEngine
 from pixserve.inference.spec import BASELINE, Device, EngineSpec, Precision, Runtime
+from pixserve.inference.torch_onnx import cuda_available as torch_cuda
 
 log = logging.getLogger(__name__)
 
@@ -305,9 +306,13 @@ class EngineCache:
                 reason += f"; precision {precision} asked for"
             return _unique(specs), reason
         spec = EngineSpec.parse(policy.engine)
+        if spec.runtime is Runtime.TORCH and "/" not in policy.engine and torch_cuda():
+            spec = replace(spec, device=Device.CUDA)  # "torch" on a GPU machine: the GPU
         if policy.engine.count("/") < 2:  # no precision named: the best the runtime has here
-            native = spec.runtime is Runtime.OPENVINO and this_cpu().bf16
-            spec = spec.with_precision(Precision.BF16 if native else Precision.FP32)
+            if spec.runtime is Runtime.OPENVINO and this_cpu().bf16:
+                spec = spec.with_precision(Precision.BF16)
+            elif spec.runtime is Runtime.TORCH and spec.device is Device.CUDA:
+                spec = spec.with_precision(Precision.FP16)
         if precision is not None:
             spec = spec.with_precision(precision)
         return [spec], f"engine {policy.engine!r} asked for"

@@ -6,6 +6,8 @@
 ``onnxruntime/cuda/fp32``     where ``onnxruntime-gpu`` sees a CUDA device
 ``openvino/cpu/fp32|bf16``    bf16 on CPUs with AMX: ~10× ONNX Runtime fp32 on generators;
                               fp32 on CPUs without bf16 hardware: 1.1-1.8× at serving sizes
+``torch/cuda/fp16|bf16|fp32`` where PyTorch sees a CUDA GPU and ``onnxruntime-gpu`` is absent
+``torch/cpu/fp32|bf16``       only when asked (tests, comparisons)
 ============================  ===========================================================
 
 :func:`choose` decides from the hardware (:mod:`pixserve.core.hardware`): a GPU, then AMX
@@ -18,6 +20,7 @@ against fp32 before use (:class:`~pixserve.inference.cache.EngineCache`).
 from __future__ import annotations
 
 import functools
+import importlib.util
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -27,6 +30,7 @@ import numpy as np
 
 from pixserve.core.hardware import Cpu
 from pixserve.inference import openvino as ov_engine
+from pixserve.inference import torch_onnx as torch_engine
 from pixserve.inference.engine import Engine
 from pixserve.inference.onnx import OnnxEngine, cuda_available
 from pixserve.inference.spec import Device, EngineSpec, Precision, Runtime
@@ -48,6 +52,14 @@ def openvino_installed() -> bool:
 
 def supported(spec: EngineSpec, cpu: Cpu) -> str | None:
     """Why ``spec`` cannot run here, or None when it can."""
+    if spec.runtime is Runtime.TORCH:
+        if importlib.util.find_spec("torch") is None:
+            return "PyTorch is not installed"
+        if spec.device is Device.CUDA:
+            return None if torch_engine.cuda_available() else "PyTorch sees no CUDA device"
+        if spec.precision not in (Precision.FP32, Precision.BF16):
+            return f"torch on the CPU runs fp32 or bf16, not {spec.precision}"
+        return None
     if spec.runtime is Runtime.OPENVINO:
         if not openvino_installed():
             return "OpenVINO is not installed (pip install 'pixserve[fast]')"
@@ -67,12 +79,21 @@ def supported(spec: EngineSpec, cpu: Cpu) -> str | None:
     return None
 
 
-def choose(cpu: Cpu, *, cuda: bool | None = None, openvino: bool | None = None) -> Choice:
+def choose(
+    cpu: Cpu,
+    *,
+    cuda: bool | None = None,
+    openvino: bool | None = None,
+    torch_cuda: bool | None = None,
+) -> Choice:
     """The engine this machine should run models on, from what its hardware offers."""
     cuda = cuda_available() if cuda is None else cuda
     openvino = openvino_installed() if openvino is None else openvino
     if cuda:
         return Choice(EngineSpec(device=Device.CUDA), "a CUDA device")
+    if torch_engine.cuda_available() if torch_cuda is None else torch_cuda:
+        spec = EngineSpec(Runtime.TORCH, Device.CUDA, Precision.FP16)
+        return Choice(spec, "a CUDA device, seen by PyTorch (onnxruntime-gpu is not installed)")
     bf16 = EngineSpec(Runtime.OPENVINO, precision=Precision.BF16)
     if cpu.amx and openvino:
         return Choice(bf16, "the CPU has AMX (bf16 matrix units): OpenVINO bf16")
@@ -103,6 +124,10 @@ def build(
     if spec.runtime is Runtime.OPENVINO:
         blobs = cache_dir / "openvino" if cache_dir is not None else None
         return ov_engine.OpenVinoEngine(path, spec, cache_dir=blobs)
+    if spec.runtime is Runtime.TORCH:
+        from pixserve.inference.torch_onnx import TorchEngine  # imports torch
+
+        return TorchEngine(path, spec)
     if spec.precision is Precision.INT8:
         from pixserve.inference.quantize import int8_model
 
