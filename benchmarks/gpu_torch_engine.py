@@ -1,0 +1,110 @@
+"""The torch engine on a CUDA GPU, in one call: correct first, then images/s by batch size.
+
+Builds the issue's CycleGAN ResNet-9 (ngf 64, random weights), exports it to ONNX, and:
+
+1. checks ``torch/cuda/fp32`` against ONNX Runtime fp32 on the CPU (256², two images)
+   and reports the PSNR of fp16 and bf16 against it (the fidelity floor is 35 dB);
+2. times 512² runs at batch sizes 1, 8, 16 and 32 in fp16 and bf16 (synchronised wall
+   clock around each run, median of ``--runs`` after two warm-ups) and prints images/s.
+
+Needs torch with CUDA, onnx and onnxruntime (CPU), plus pixserve's ``src`` on the path and
+pydantic-settings (the device machines have the rest; carry the few missing wheels).
+Writes the table as JSON to ``$OUT/gpu_torch_engine.json`` when ``OUT`` is set.
+
+    PYTHONPATH=src python benchmarks/gpu_torch_engine.py --runs 10
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from pixserve.inference.onnx import OnnxEngine
+from pixserve.inference.spec import Device, EngineSpec, Precision, Runtime
+from pixserve.inference.torch_onnx import TorchEngine
+from pixserve.models.resnet_generator import ResnetGenerator, ResnetGeneratorConfig
+
+
+def export(path: Path) -> None:
+    torch.manual_seed(0)
+    module = ResnetGenerator(ResnetGeneratorConfig(ngf=64, n_blocks=9)).eval()
+    axes = {0: "batch", 2: "height", 3: "width"}
+    with torch.no_grad():
+        torch.onnx.export(
+            module,
+            (torch.zeros(1, 3, 64, 64),),
+            str(path),
+            input_names=["input"],
+            output_names=["output"],
+            dynamic_axes={"input": axes, "output": axes},
+            opset_version=17,
+            dynamo=False,
+        )
+
+
+def psnr(want: np.ndarray, got: np.ndarray) -> float:
+    mse = float(np.mean((want.astype(np.float64) - got) ** 2))
+    return float("inf") if mse == 0 else 10 * np.log10(4.0 / mse)  # output range −1..1
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--size", type=int, default=512)
+    parser.add_argument("--batches", default="1,8,16,32")
+    parser.add_argument("--device", choices=["cuda", "cpu"], default="cuda",
+                        help="cpu: a dry run of this script (fp32 and bf16 only)")  # fmt: skip
+    args = parser.parse_args()
+    device = Device(args.device)
+    gpu = device is Device.CUDA
+    name = torch.cuda.get_device_name() if gpu else "CPU (dry run)"
+    print(f"{name}, torch {torch.__version__}")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "resnet9.onnx"
+        export(path)
+        rng = np.random.default_rng(1)
+        probe = rng.uniform(-1, 1, (2, 3, 256, 256)).astype(np.float32)
+        reference = OnnxEngine(path).run(probe)
+        rows: list[dict[str, object]] = []
+        lower = (Precision.FP16, Precision.BF16) if gpu else (Precision.BF16,)
+        for precision in (Precision.FP32, *lower):
+            engine = TorchEngine(path, EngineSpec(Runtime.TORCH, device, precision))
+            quality = psnr(reference, engine.run(probe))
+            print(f"{precision}: {quality:.1f} dB against ONNX Runtime fp32 (CPU)")
+            if precision is Precision.FP32:
+                assert quality > 60, "fp32 on the GPU does not match ONNX Runtime"
+                continue
+            for n in (int(b) for b in args.batches.split(",")):
+                x = rng.uniform(-1, 1, (n, 3, args.size, args.size)).astype(np.float32)
+                for _ in range(2):
+                    engine.run(x)
+                seconds = []
+                for _ in range(args.runs):
+                    if gpu:
+                        torch.cuda.synchronize()
+                    start = time.perf_counter()
+                    engine.run(x)  # returns host memory: the copy back is included
+                    seconds.append(time.perf_counter() - start)
+                median = statistics.median(seconds)
+                rows.append(
+                    {"precision": str(precision), "batch": n, "size": args.size,
+                     "ms_per_run": median * 1e3, "images_per_s": n / median,
+                     "psnr_db": quality, "gpu": name}
+                )  # fmt: skip
+                print(
+                    f"{precision} batch {n:>2}: {n / median:8.1f} images/s ({median * 1e3:.1f} ms)"
+                )
+    if "OUT" in os.environ:
+        Path(os.environ["OUT"], "gpu_torch_engine.json").write_text(json.dumps(rows, indent=1))
+
+
+if __name__ == "__main__":
+    main()
