@@ -86,10 +86,7 @@ class Pipeline:
         :class:`~pixserve.core.errors.InvalidCrop`. ``progress`` receives increasing fractions
         in [0, 1], starting at 0.0 and ending at exactly 1.0.
         """
-        course = _Course(self.steps, pixels, crop, progress)
-        for i in range(len(self.steps)):
-            course.take(i)
-        return course.frame.pixels
+        return _Course(self.steps, pixels, crop, progress).finish(0)
 
     def batch_limit(self, requested: int | None) -> int:
         """How many images :meth:`run_batch` should run through the model at once:
