@@ -191,12 +191,9 @@ def test_a_pool_of_batching_workers_runs_every_job(
     ids = [submit(service, small_jpeg) for _ in range(10)]
     pool = WorkerPool(lambda i: Worker(jobs, blobs, renderer, settings, worker_id=f"w{i}"), 2)
     pool.start()
-    done = threading.Event()
-    for _ in range(500):
-        if all(jobs.get(i).status is JobStatus.SUCCEEDED for i in ids):
-            break
-        done.wait(0.02)
-    pool.stop(grace_seconds=5)
-    assert all(jobs.get(i).status is JobStatus.SUCCEEDED for i in ids)
+    try:
+        assert _until(lambda: all(jobs.get(i).status is JobStatus.SUCCEEDED for i in ids))
+    finally:
+        pool.stop(grace_seconds=5)
     assert len(renderer.calls) == 10  # each image rendered once
     assert max(renderer.batches) > 1
