@@ -270,11 +270,16 @@ class Worker:
                 rendered = iter(self.renderer.render_batch(jobs[0].style, ready))
             except Exception as exc:  # the style itself cannot run: each job says so
                 rendered = iter([exc] * len(ready))
+            # The run time ETAs learn from is a job's share of the worker: the shared part
+            # (decoding and the model) divided among the batch, plus its own storing. With
+            # the whole batch's time each, a queue's ETAs would grow with the batch size.
+            share = (time.monotonic() - started) / len(jobs)
             away: Unavailable | None = None
             for job, beat, item in zip(jobs, beats, items, strict=True):
                 outcome = item if isinstance(item, Exception) else next(rendered)
+                since = time.monotonic() - share  # its share, then its own storing
                 try:
-                    self._settle(job, partial(self._deliver, job, beat, outcome, started))
+                    self._settle(job, partial(self._deliver, job, beat, outcome, since))
                 except Unavailable as exc:
                     away = away or exc
         if away is not None:

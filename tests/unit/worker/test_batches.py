@@ -197,3 +197,24 @@ def test_a_pool_of_batching_workers_runs_every_job(
         pool.stop(grace_seconds=5)
     assert len(renderer.calls) == 10  # each image rendered once
     assert max(renderer.batches) > 1
+
+
+def test_a_batched_job_records_its_share_of_the_run(
+    service, worker, jobs, renderer, small_jpeg, monkeypatch
+):
+    # ETAs count queued jobs at their style's mean run time: with the whole batch's time
+    # for each job, a queue's ETA would grow with the batch size.
+    render_batch = renderer.render_batch
+
+    def slow(style, items):
+        threading.Event().wait(1.0)  # the model: one second for both images
+        return render_batch(style, items)
+
+    monkeypatch.setattr(renderer, "render_batch", slow)
+    renderer.batch = 2
+    for _ in range(2):
+        submit(service, small_jpeg)
+    assert worker.run_once()
+    stats = jobs.run_stats()["invert"]
+    assert stats.runs == 2
+    assert 0.5 <= stats.mean_seconds < 0.9  # half of the shared second each, plus storing
