@@ -64,3 +64,12 @@ class EngineSpec:
 
 #: The reference every other engine is compared with.
 BASELINE = EngineSpec()
+
+#: Images (or tiles) per model run on a GPU, unless ``PIXSERVE_BATCH_SIZE`` says otherwise.
+GPU_BATCH = 8
+
+
+def default_batch(spec: EngineSpec) -> int:
+    """Images per model run on ``spec``: :data:`GPU_BATCH` on a GPU, 1 on a CPU, where
+    batches did not raise throughput (docs/performance.md)."""
+    return GPU_BATCH if spec.device is Device.CUDA else 1

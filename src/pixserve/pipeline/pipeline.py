@@ -13,7 +13,7 @@ import numpy as np
 from pixserve.domain import Crop, RenderItem
 from pixserve.inference import EngineCache
 from pixserve.inference.cache import Decision
-from pixserve.inference.spec import Device
+from pixserve.inference.spec import default_batch
 from pixserve.pipeline.engine_choice import model_engine
 from pixserve.pipeline.faces import make_detector
 from pixserve.pipeline.operators import OPERATORS
@@ -33,9 +33,6 @@ from pixserve.pipeline.steps import (
     upscale_model_step,
 )
 from pixserve.pipeline.style import Kind, Style
-
-#: Images per model run on a GPU unless ``PIXSERVE_BATCH_SIZE`` says otherwise.
-GPU_BATCH = 8
 
 T = TypeVar("T")
 
@@ -91,15 +88,14 @@ class Pipeline:
     def batch_limit(self, requested: int | None) -> int:
         """How many images :meth:`run_batch` should run through the model at once:
         ``requested`` (the operator's ``PIXSERVE_BATCH_SIZE``) or the engine's own default
-        (:data:`GPU_BATCH` on a GPU; 1 on a CPU, where batches ran slower), and 1 where
+        (8 on a GPU, 1 on a CPU: :func:`~pixserve.inference.spec.default_batch`), and 1 where
         the model cannot take batches (a fixed batch axis, tiles, no ONNX model)."""
         step = self._batch_step()
         if step is None:
             return 1
         if requested is not None:
             return requested
-        on_gpu = step.decision is not None and step.decision.spec.device is Device.CUDA
-        return GPU_BATCH if on_gpu else 1
+        return 1 if step.decision is None else default_batch(step.decision.spec)
 
     def run_batch(self, items: Sequence[RenderItem]) -> list[np.ndarray | Exception]:
         """:meth:`run` for each item, the model run once for all items whose tensors have

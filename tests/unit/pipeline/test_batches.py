@@ -13,9 +13,9 @@ from pixserve.core.errors import InvalidCrop, ModelError
 from pixserve.domain import Crop, RenderItem
 from pixserve.inference import Engine, EngineCache
 from pixserve.inference.cache import Decision
-from pixserve.inference.spec import Device, EngineSpec
+from pixserve.inference.spec import GPU_BATCH, Device, EngineSpec
 from pixserve.pipeline import BUILTIN_DIR, build_pipeline, load_bundle
-from pixserve.pipeline.pipeline import GPU_BATCH, Pipeline
+from pixserve.pipeline.pipeline import Pipeline
 from pixserve.pipeline.steps import OnnxModelStep
 from tests.support.models import conv_chain_model, write_onnx_bundle
 

@@ -16,8 +16,11 @@ from pixserve.pipeline.style import ModelSpec, ValueRange
 from pixserve.pipeline.tiling import blend_weights, run_model, tile_starts
 
 
-def local_upscaler(path: Path, *, scale: int, layers: int = 4, seed: int = 0) -> Path:
-    """3×3 convolutions (receptive radius ``layers`` px), then depth-to-space ×``scale``."""
+def local_upscaler(
+    path: Path, *, scale: int, layers: int = 4, seed: int = 0, batch: int | str = 1
+) -> Path:
+    """3×3 convolutions (receptive radius ``layers`` px), then depth-to-space ×``scale``;
+    the batch axis is ``batch`` (fixed at one, or named: any size)."""
     rng = np.random.default_rng(seed)
     nodes, inits, prev = [], [], "x"
     widths = [3] + [8] * (layers - 1) + [3 * scale * scale]
@@ -34,8 +37,8 @@ def local_upscaler(path: Path, *, scale: int, layers: int = 4, seed: int = 0) ->
     graph = helper.make_graph(
         nodes,
         "local",
-        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, "h", "w"])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3, "H", "W"])],
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [batch, 3, "h", "w"])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [batch, 3, "H", "W"])],
         inits,
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
@@ -117,3 +120,40 @@ def test_tiles_report_progress_one_by_one(tmp_path: Path) -> None:
     untiled: list[float] = []
     run_model(OnnxEngine(path), spec.model_copy(update={"tile": 0}), rgb, untiled.append)
     assert untiled == [1.0]
+
+
+def test_tiles_of_a_band_can_share_a_run_with_the_same_output(tmp_path: Path) -> None:
+    path = local_upscaler(tmp_path / "m.onnx", scale=2, layers=2, batch="n")
+    spec = ModelSpec(path=path, range=ValueRange.UNIT, scale=2, tile=64, tile_overlap=16)
+    rgb = probe_rgb(150, 230, seed=3)  # 3 bands of 5 tiles
+    engine = OnnxEngine(path)
+    sizes: list[int] = []
+
+    class Counting:
+        name = "counting"
+        accepts_batches = True
+
+        def run(self, batch: np.ndarray) -> np.ndarray:
+            sizes.append(batch.shape[0])
+            return engine.run(batch)
+
+    one_by_one = run_model(engine, spec, rgb)
+    seen: list[float] = []
+    together = run_model(Counting(), spec, rgb, seen.append, tiles_per_run=3)
+    assert sizes == [3, 2] * 3
+    assert seen == [3 / 15, 5 / 15, 8 / 15, 10 / 15, 13 / 15, 1.0]
+    np.testing.assert_array_equal(together, one_by_one)
+
+
+def test_tiles_run_one_at_a_time_on_a_cpu_and_in_batches_on_a_gpu(tmp_path: Path) -> None:
+    from pixserve.inference.cache import Decision
+    from pixserve.inference.spec import GPU_BATCH, Device, EngineSpec
+    from pixserve.pipeline.tiling import tiles_per_run
+
+    free = OnnxEngine(local_upscaler(tmp_path / "free.onnx", scale=2, batch="n"))
+    fixed = OnnxEngine(local_upscaler(tmp_path / "fixed.onnx", scale=2))
+    cpu, gpu = Decision(EngineSpec(), "cpu"), Decision(EngineSpec(device=Device.CUDA), "gpu")
+    assert tiles_per_run(free, cpu) == 1
+    assert tiles_per_run(free, gpu) == GPU_BATCH
+    assert tiles_per_run(fixed, gpu) == 1  # its batch axis is fixed at one
+    assert tiles_per_run(free, None) == 1

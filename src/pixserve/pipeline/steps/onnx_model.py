@@ -14,7 +14,7 @@ from pixserve.inference.cache import Decision
 from pixserve.pipeline.model_spec import ModelSpec
 from pixserve.pipeline.steps.base import Frame, Progress
 from pixserve.pipeline.tensor import from_tensor, to_tensor
-from pixserve.pipeline.tiling import output_shape, run_model
+from pixserve.pipeline.tiling import output_shape, run_model, tiles_per_run
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,9 @@ class OnnxModelStep:
 
     def run(self, frame: Frame, progress: Progress | None) -> Frame:
         """As :meth:`__call__`, reporting the fraction of tiles done after each tile."""
-        return frame.with_pixels(run_model(self.engine, self.spec, frame.pixels, progress))
+        per_run = tiles_per_run(self.engine, self.decision)
+        pixels = run_model(self.engine, self.spec, frame.pixels, progress, tiles_per_run=per_run)
+        return frame.with_pixels(pixels)
 
     def output_shape(self, shape: tuple[int, int], source: tuple[int, int]) -> tuple[int, int]:
         """``shape`` × ``[model] scale``."""
