@@ -4,8 +4,9 @@ Builds the issue's CycleGAN ResNet-9 (ngf 64, random weights), exports it to ONN
 
 1. checks ``torch/cuda/fp32`` against ONNX Runtime fp32 on the CPU (256², two images)
    and reports the PSNR of fp16 and bf16 against it (the fidelity floor is 35 dB);
-2. times 512² runs at batch sizes 1, 8, 16 and 32 in fp16 and bf16 (synchronised wall
-   clock around each run, median of ``--runs`` after two warm-ups) and prints images/s.
+2. times 512² runs at batch sizes 1, 8, 16 and 32 in fp16 and bf16, each in NCHW and in
+   channels-last (NHWC) order (synchronised wall clock around each run, median of
+   ``--runs`` after two warm-ups) and prints images/s.
 
 Needs torch with CUDA, onnx and onnxruntime (CPU), plus pixserve's ``src`` on the path and
 pydantic-settings (the device machines have the rest; carry the few missing wheels).
@@ -75,10 +76,13 @@ def main() -> None:
         reference = OnnxEngine(path).run(probe)
         rows: list[dict[str, object]] = []
         lower = (Precision.FP16, Precision.BF16) if gpu else (Precision.BF16,)
-        for precision in (Precision.FP32, *lower):
-            engine = TorchEngine(path, EngineSpec(Runtime.TORCH, device, precision))
+        variants = [(Precision.FP32, False)] + [(p, nhwc) for p in lower for nhwc in (False, True)]
+        for precision, nhwc in variants:
+            spec = EngineSpec(Runtime.TORCH, device, precision)
+            engine = TorchEngine(path, spec, channels_last=nhwc)
+            layout = "NHWC" if nhwc else "NCHW"
             quality = psnr(reference, engine.run(probe))
-            print(f"{precision}: {quality:.1f} dB against ONNX Runtime fp32 (CPU)")
+            print(f"{precision} {layout}: {quality:.1f} dB against ONNX Runtime fp32 (CPU)")
             if precision is Precision.FP32:
                 assert quality > 60, "fp32 on the GPU does not match ONNX Runtime"
                 continue
@@ -95,13 +99,12 @@ def main() -> None:
                     seconds.append(time.perf_counter() - start)
                 median = statistics.median(seconds)
                 rows.append(
-                    {"precision": str(precision), "batch": n, "size": args.size,
+                    {"precision": str(precision), "layout": layout, "batch": n, "size": args.size,
                      "ms_per_run": median * 1e3, "images_per_s": n / median,
                      "psnr_db": quality, "gpu": name}
                 )  # fmt: skip
-                print(
-                    f"{precision} batch {n:>2}: {n / median:8.1f} images/s ({median * 1e3:.1f} ms)"
-                )
+                rate, ms = n / median, median * 1e3
+                print(f"{precision} {layout} batch {n:>2}: {rate:8.1f} images/s ({ms:.1f} ms)")
     if "OUT" in os.environ:
         Path(os.environ["OUT"], "gpu_torch_engine.json").write_text(json.dumps(rows, indent=1))
 

@@ -46,7 +46,10 @@ def cuda_available() -> bool:
 class TorchEngine:
     """Runs one ``.onnx`` file with PyTorch. Thread-safe: runs hold no shared state."""
 
-    def __init__(self, path: Path | str, spec: EngineSpec) -> None:
+    def __init__(self, path: Path | str, spec: EngineSpec, *, channels_last: bool = False) -> None:
+        """``channels_last`` keeps images and convolution weights in NHWC order, the one
+        GPUs' tensor cores read fastest (to be measured: ``benchmarks/gpu_torch_engine.py``
+        times both); the results are the same."""
         import onnx
         import torch
         from onnx import numpy_helper
@@ -85,9 +88,13 @@ class TorchEngine:
         self._accepts_batches = not dim or not dim[0].HasField("dim_value")
         self._input = inputs[0].name
         self._output = graph.output[0].name
+        self._layout = torch.channels_last if channels_last else torch.contiguous_format
         self._weights = {
             init.name: self._value(numpy_helper.to_array(init)) for init in graph.initializer
         }
+        for name, weight in self._weights.items():
+            if not isinstance(weight, np.ndarray) and weight.dim() == 4:
+                self._weights[name] = weight.contiguous(memory_format=self._layout)
         self._nodes = [
             (node.op_type, list(node.input), list(node.output), _attributes(node))
             for node in graph.node
@@ -118,7 +125,8 @@ class TorchEngine:
         try:
             with torch.inference_mode():
                 x = torch.from_numpy(np.ascontiguousarray(batch, dtype=np.float32))
-                env[self._input] = x.to(self._device, self._dtype)
+                x = x.to(self._device, self._dtype)
+                env[self._input] = x.contiguous(memory_format=self._layout) if x.dim() == 4 else x
                 for (op, names, outputs, attrs), dead in zip(self._nodes, self._dead, strict=True):
                     args = [env[name] if name else None for name in names]
                     try:
@@ -135,7 +143,7 @@ class TorchEngine:
                 out = env[self._output]
                 if isinstance(out, np.ndarray):
                     return out.astype(np.float32)
-                return out.float().cpu().numpy()
+                return out.float().contiguous().cpu().numpy()
         except Exception as exc:
             raise ModelError(
                 f"model {self.path.name} failed on input {tuple(batch.shape)}: {exc}"

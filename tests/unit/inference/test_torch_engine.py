@@ -176,3 +176,12 @@ def test_engine_torch_means_the_gpu_where_torch_sees_one(
     monkeypatch.setattr(cache_module, "torch_cuda", lambda: True)
     gpu = EngineSpec(Runtime.TORCH, Device.CUDA, Precision.FP16)
     assert EngineCache(policy=policy)._candidates(policy)[0] == [gpu]
+
+
+def test_channels_last_gives_the_same_images(tmp_path: Path) -> None:
+    path = exported("cyclegan", tmp_path)
+    x = batch(64, 64)
+    nchw = TorchEngine(path, TORCH_FP32).run(x)
+    nhwc = TorchEngine(path, TORCH_FP32, channels_last=True).run(x)
+    assert nhwc.flags.c_contiguous
+    np.testing.assert_allclose(nhwc, nchw, atol=1e-4)
