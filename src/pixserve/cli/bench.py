@@ -102,9 +102,10 @@ def _engine_option(ctx: click.Context, param: click.Parameter, value: str | None
 @click.option("--size", type=click.IntRange(16), default=512, show_default=True,
               help="Side of the square input (the sample photo, resized).")  # fmt: skip
 @click.option("--engine", default=None, callback=_engine_option,
-              help="auto, onnxruntime, openvino, or a spec like openvino/cpu/bf16 "
+              help="auto, onnxruntime, openvino, torch, or a spec like openvino/cpu/bf16 "
               "(default: PIXSERVE_ENGINE, then the style's own).")  # fmt: skip
-@click.option("--precision", type=click.Choice(["auto", "fp32", "bf16", "int8"]), default=None,
+@click.option("--precision", type=click.Choice(["auto", "fp32", "bf16", "fp16", "int8"]),
+              default=None,
               help="Default: PIXSERVE_PRECISION, then the style's own.")  # fmt: skip
 @click.option("--batch", type=click.IntRange(1, 64), default=1, show_default=True,
               help="Images per run, as a worker batches jobs (PIXSERVE_BATCH_SIZE).")  # fmt: skip

@@ -88,9 +88,10 @@ class Settings(BaseSettings):
     )
     engine: str = Field(
         default="auto",
-        description="What runs ONNX models: auto (from the hardware: OpenVINO bf16 on CPUs "
-        "with AMX, else ONNX Runtime fp32), onnxruntime, openvino, or a spec like "
-        "openvino/cpu/bf16. A style's [model] engine wins.",
+        description="What runs ONNX models: auto (from the hardware: a CUDA GPU through "
+        "onnxruntime-gpu or PyTorch, OpenVINO bf16 on CPUs with AMX, OpenVINO fp32 without "
+        "bf16 hardware, the faster of the two timed on AVX512-BF16), onnxruntime, openvino, "
+        "torch, or a spec like openvino/cpu/bf16. A style's [model] engine wins.",
     )
     precision: str = Field(
         default="auto",
