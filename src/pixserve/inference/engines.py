@@ -56,6 +56,8 @@ def supported(spec: EngineSpec, cpu: Cpu) -> str | None:
         if importlib.util.find_spec("torch") is None:
             return "PyTorch is not installed"
         if spec.device is Device.CUDA:
+            if spec.precision is Precision.INT8:
+                return "the torch engine runs fp32, bf16 or fp16, not int8"
             return None if torch_engine.cuda_available() else "PyTorch sees no CUDA device"
         if spec.precision not in (Precision.FP32, Precision.BF16):
             return f"torch on the CPU runs fp32 or bf16, not {spec.precision}"

@@ -156,6 +156,8 @@ def test_a_gpu_seen_only_by_torch_is_chosen_in_fp16() -> None:
         Runtime.ONNXRUNTIME
     )  # onnxruntime-gpu, where installed, comes first
     assert engines.supported(EngineSpec(Runtime.TORCH, Device.CPU, Precision.FP16), EPYC)
+    assert engines.supported(EngineSpec(Runtime.TORCH, Device.CUDA, Precision.INT8), EPYC)
+    assert engines.supported(TORCH_FP32, EPYC) is None
 
 
 def test_the_engine_cache_runs_a_model_on_torch_when_asked(tmp_path: Path) -> None:
