@@ -71,9 +71,10 @@ def new_worker_id() -> str:
 
 
 class Worker:
-    """Claims jobs one at a time and runs them until ``stop`` is set.
+    """Claims jobs (one at a time, or a batch of one style whose model takes batches) and
+    runs them until ``stop`` is set.
 
-    Stopping never loses a job: the running one finishes, or is handed back to the queue by
+    Stopping never loses a job: the running ones finish, or are handed back to the queue by
     :meth:`release_current` when the caller cannot wait any longer.
     """
 
