@@ -108,3 +108,19 @@ def test_quality_out_of_range_is_refused(quality: int) -> None:
 def test_bad_pixels_are_refused(pixels: np.ndarray) -> None:
     with pytest.raises(ValueError):
         encode_image(pixels, "png")
+
+
+def test_jpeg_is_progressive_420_with_the_colours_in_place() -> None:
+    from PIL import JpegImagePlugin
+
+    rgb = photo("astronaut")[::4, ::4]  # red suit, blue flag: a channel swap would show
+    data = encode_image(rgb, "jpeg", quality=90)
+    im = Image.open(io.BytesIO(data))
+    assert im.info.get("progressive") or im.info.get("progression")
+    assert JpegImagePlugin.get_sampling(im) == 2  # 4:2:0
+    decoded = np.asarray(im.convert("RGB")).astype(int)
+    error = np.abs(decoded - rgb.astype(int)).mean()
+    swapped = np.abs(decoded - rgb[..., ::-1].astype(int)).mean()
+    assert error < 6 and error < swapped / 4
+    grey = Image.open(io.BytesIO(encode_image(rgb[..., 1], "jpeg")))
+    assert grey.mode == "L" and grey.size == (rgb.shape[1], rgb.shape[0])
