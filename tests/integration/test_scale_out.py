@@ -250,3 +250,50 @@ def test_postgres_restart_while_jobs_run_all_complete_and_web_answers_503(
             w.terminate()
         web.terminate()
         pg.destroy()
+
+
+def test_batching_worker_processes_on_postgres_run_every_job_once(
+    tmp_path: Path, database: str
+) -> None:
+    """Two ``pixserve worker`` processes claiming batches of 4 from one PostgreSQL queue:
+    every job exactly once, by the worker it names, and in batches."""
+    from pixserve.bootstrap import build_runtime
+    from pixserve.core.settings import Settings
+    from pixserve.services import Submission
+
+    styles = tmp_path / "styles"
+    write_onnx_bundle(styles, "chain", conv_chain_model(layers=4, width=8, batch="n"))
+    env = {
+        "PIXSERVE_DATABASE_URL": database,
+        "PIXSERVE_STORAGE_URL": str(tmp_path / "blobs"),
+        "PIXSERVE_STYLES_PATH": str(styles),
+        "PIXSERVE_STYLES": "chain",
+        "PIXSERVE_BATCH_SIZE": "4",
+    }
+    settings = Settings(
+        data_dir=tmp_path / "web",
+        database_url=database,
+        storage_url=str(tmp_path / "blobs"),
+        styles_path=str(styles),
+        styles="chain",
+    )
+    web = build_runtime(settings, warm=False)
+    workers = [WorkerProcess(tmp_path / f"worker{n}.log", env=env) for n in range(2)]
+    try:
+        ids = [web.service.submit(Submission(data=d, style="chain")).id for d in small_jpegs(24)]
+        with ThreadPoolExecutor(2) as pool:
+            list(pool.map(lambda w: w.start(), workers))
+        jobs = wait_until_finished(web.jobs, ids, timeout=120)
+        assert Counter(job.status for job in jobs) == {JobStatus.SUCCEEDED: 24}
+        assert {job.attempts for job in jobs} == {1}  # claimed once each, none requeued
+        logged = Counter(job_id for w in workers for job_id in w.succeeded())
+        assert logged == Counter(ids)
+        owner = {wid: w for w in workers for wid in w.worker_ids()}
+        for job in jobs:
+            assert job.id in owner[job.worker_id].succeeded()
+        sizes = [int(n) for w in workers for n in re.findall(r"runs (\d+) jobs", w.log())]
+        assert sizes and max(sizes) == 4 and sum(sizes) <= 24
+    finally:
+        web.close()
+        with ThreadPoolExecutor(2) as pool:
+            list(pool.map(lambda node: node.terminate(), workers))

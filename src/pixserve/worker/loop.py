@@ -258,6 +258,9 @@ class Worker:
         """
         self.running = list(jobs)
         started = time.monotonic()
+        log.info(
+            "worker %s runs %d jobs of %s as one batch", self.worker_id, len(jobs), jobs[0].style
+        )
         with ExitStack() as stack:
             beats = [stack.enter_context(self._heartbeat(job)) for job in jobs]
             items: list[RenderItem | Exception] = []
