@@ -187,3 +187,13 @@ def test_channels_last_gives_the_same_images(tmp_path: Path) -> None:
     nhwc = TorchEngine(path, TORCH_FP32, channels_last=True).run(x)
     assert nhwc.flags.c_contiguous
     np.testing.assert_allclose(nhwc, nchw, atol=1e-4)
+
+
+def test_pix2pix_with_running_statistics_matches_onnx_runtime(tmp_path: Path) -> None:
+    """``pixserve import pix2pix --eval``: BatchNorm with its running statistics."""
+    module = FAMILIES["pix2pix"]()
+    loaded = registry.load_family("pix2pix", module.state_dict(), batch_stats="running")
+    path = tmp_path / "eval.onnx"
+    export_onnx(loaded, path)
+    assert "BatchNormalization" in {node.op_type for node in onnx.load(str(path)).graph.node}
+    assert_close(path, batch(64, 64), TorchEngine(path, TORCH_FP32))
