@@ -17,7 +17,7 @@ from __future__ import annotations
 import functools
 import importlib.util
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -154,10 +154,7 @@ class TorchEngine:
     def _value(self, array: np.ndarray) -> Value:
         """A weight or constant: floats on the device in the engine's precision, integers
         (shapes, axes, pads) as numpy."""
-        if array.dtype.kind == "f" and array.ndim > 0:
-            tensor = self._torch.from_numpy(np.array(array, dtype=np.float32))
-            return tensor.to(self._device, self._dtype)
-        return array
+        return self.tensor(array) if array.dtype.kind == "f" and array.ndim > 0 else array
 
     def tensor(self, value: Value) -> Any:
         """``value`` as a torch tensor on the device (numpy floats in the engine's
@@ -575,8 +572,3 @@ _OPS: dict[str, Op] = {
     "GlobalAveragePool": _global_average_pool,
     "Softmax": _softmax,
 }
-
-
-def supported_operators() -> Sequence[str]:
-    """The ONNX operators the torch engine runs."""
-    return sorted(_OPS)
