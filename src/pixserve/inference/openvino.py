@@ -13,6 +13,7 @@ installed.
 from __future__ import annotations
 
 import atexit
+import hashlib
 import importlib.util
 import os
 import threading
@@ -101,16 +102,6 @@ class OpenVinoEngine:
         if not self.path.is_file():
             raise BundleError(f"{self.path}: model file not found")
         core = ov.Core()
-        try:
-            model = core.read_model(str(self.path))
-        except Exception as exc:  # OpenVINO raises RuntimeError with a long text
-            raise BundleError(f"{self.path}: OpenVINO cannot read it: {_first_line(exc)}") from exc
-        if len(model.inputs) != 1:
-            raise BundleError(f"{self.path}: the model must have exactly one input")
-        shape = model.inputs[0].get_partial_shape()
-        self._accepts_batches = shape.rank.is_dynamic or shape[0].is_dynamic
-        if spec.precision is Precision.BF16:
-            _weights_to_fp16(model)
         config: dict[str, Any] = {
             "INFERENCE_PRECISION_HINT": _HINTS[spec.precision],
             "PERFORMANCE_HINT": "LATENCY",
@@ -124,16 +115,57 @@ class OpenVinoEngine:
             cache_dir.mkdir(parents=True, exist_ok=True)
             config["CACHE_DIR"] = str(cache_dir)
         try:  # once, with dynamic height and width: a shape per job would recompile
-            self._compiled: Any = core.compile_model(model, "CPU", config)
+            self._compiled: Any = core.compile_model(self._source(core, cache_dir), "CPU", config)
+        except BundleError:
+            raise
         except Exception as exc:
+            try:
+                core.read_model(str(self.path))
+            except Exception as unreadable:  # OpenVINO raises RuntimeError with a long text
+                reason = _first_line(unreadable)
+                raise BundleError(f"{self.path}: OpenVINO cannot read it: {reason}") from exc
             raise ModelError(
                 f"model {self.path.name}: OpenVINO cannot compile it: {_first_line(exc)}"
             ) from exc
+        if len(self._compiled.inputs) != 1:
+            raise BundleError(f"{self.path}: the model must have exactly one input")
+        shape = self._compiled.inputs[0].get_partial_shape()
+        self._accepts_batches = shape.rank.is_dynamic or shape[0].is_dynamic
         self._running = 0  # calls in flight
         self._runs = 0  # calls begun: a release waits for this to stand still
         self._release: threading.Timer | None = None  # pending, while the engine is idle
         self._page_out: Path | None = cache_dir  # the blobs, until the first run ends
         self._lock = threading.Lock()
+
+    def _source(self, core: Any, cache_dir: Path | None) -> Any:
+        """What to compile: a file where the blob cache can serve it by path, so a restart
+        neither parses the ONNX file nor holds its weights while loading the blob (0.17 →
+        0.05 s for a ResNet-9); the model itself only for bf16 without a cache."""
+        if self.spec.precision is not Precision.BF16:
+            return str(self.path)
+        if cache_dir is None:
+            model = self._read(core)
+            _weights_to_fp16(model)
+            return model
+        stat = self.path.stat()
+        key = f"{self.path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}"
+        ir = cache_dir / f"{self.path.stem}-{hashlib.sha1(key.encode()).hexdigest()[:16]}-fp16.xml"
+        if not ir.is_file():  # the weights as fp16, once, as OpenVINO's own files
+            import openvino as ov
+
+            model = self._read(core)
+            _weights_to_fp16(model)
+            partial = ir.with_name(f".{os.getpid()}-{ir.name}")
+            ov.save_model(model, str(partial), compress_to_fp16=False)
+            os.replace(partial.with_suffix(".bin"), ir.with_suffix(".bin"))
+            os.replace(partial, ir)
+        return str(ir)
+
+    def _read(self, core: Any) -> Any:
+        try:
+            return core.read_model(str(self.path))
+        except Exception as exc:  # OpenVINO raises RuntimeError with a long text
+            raise BundleError(f"{self.path}: OpenVINO cannot read it: {_first_line(exc)}") from exc
 
     @property
     def name(self) -> str:
