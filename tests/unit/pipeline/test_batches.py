@@ -17,6 +17,7 @@ from pixserve.inference.spec import GPU_BATCH, Device, EngineSpec
 from pixserve.pipeline import BUILTIN_DIR, build_pipeline, load_bundle
 from pixserve.pipeline.pipeline import Pipeline
 from pixserve.pipeline.steps import OnnxModelStep
+from pixserve.pipeline.steps.onnx_model import BUCKET
 from tests.support.models import conv_chain_model, write_onnx_bundle
 
 
@@ -61,6 +62,32 @@ def spied(pipeline: Pipeline, *, device: Device = Device.CPU) -> tuple[Pipeline,
     return replace(pipeline, steps=tuple(steps)), spy
 
 
+class Elementwise:
+    """A batching engine whose output at a pixel depends on that pixel alone (tanh), or,
+    with ``upward``, on every pixel below it too (a running sum from the bottom), like a
+    model whose instance normalisation sees every pixel. It records each run's shape."""
+
+    name = "numpy"
+    accepts_batches = True
+
+    def __init__(self, *, upward: bool = False) -> None:
+        self.upward = upward
+        self.shapes: list[tuple[int, ...]] = []
+
+    def run(self, batch: np.ndarray) -> np.ndarray:
+        self.shapes.append(batch.shape)
+        if self.upward:
+            return np.flip(np.cumsum(np.flip(batch, 2), 2), 2) / batch.shape[2]
+        return np.tanh(batch)
+
+
+def with_engine(pipeline: Pipeline, engine: Engine) -> Pipeline:
+    steps = list(pipeline.steps)
+    i = pipeline.names.index("model")
+    steps[i] = replace(steps[i], engine=engine)
+    return replace(pipeline, steps=tuple(steps))
+
+
 def photos() -> list[np.ndarray]:
     rng = np.random.default_rng(3)
     return [
@@ -76,7 +103,9 @@ def test_images_of_one_shape_share_a_run_and_match_run(mosaic: Pipeline) -> None
     alone = [pipeline.run(image) for image in images]
     spy.sizes.clear()
     together = pipeline.run_batch([RenderItem(image) for image in images])
-    assert sorted(spy.sizes) == [1, 2]  # the two 48×64 images in one run, the other alone
+    # Two runs check whether padding to a bucket moves the output (it does: the batch's
+    # sizes do not mix); then the two 48×64 images in one run, the other alone.
+    assert spy.sizes[:2] == [1, 1] and sorted(spy.sizes[2:]) == [1, 2]
     for one, many in zip(alone, together, strict=True):
         assert isinstance(many, np.ndarray)
         assert many.shape == one.shape
@@ -126,3 +155,47 @@ def test_batch_limits(mosaic: Pipeline, tmp_path: Path) -> None:
     assert one.batch_limit(4) == 1  # its batch axis is fixed at one
     two = one.run_batch([RenderItem(image) for image in photos()[:2]])
     assert [r.shape for r in two if isinstance(r, np.ndarray)] == [(48, 64, 3), (40, 56, 3)]
+
+
+def test_images_of_different_sizes_share_a_run_padded_to_their_bucket(mosaic: Pipeline) -> None:
+    engine = Elementwise()
+    pipeline = with_engine(mosaic, engine)
+    images = photos()  # 48×64, 40×56, 48×64: one 64-px bucket
+    alone = [pipeline.run(image) for image in images]
+    engine.shapes.clear()
+    together = pipeline.run_batch([RenderItem(image) for image in images])
+    exact, padded = engine.shapes[:2]  # the check: the sample photo, then padded
+    assert padded[2:] != exact[2:] and padded[2] % BUCKET == 0 and padded[3] % BUCKET == 0
+    assert engine.shapes[2:] == [(3, 3, 64, 64)]
+    for one, many in zip(alone, together, strict=True):
+        assert isinstance(many, np.ndarray)
+        np.testing.assert_array_equal(many, one)  # the padding is cropped off again
+
+
+def test_images_alone_in_their_bucket_run_unpadded(mosaic: Pipeline) -> None:
+    engine = Elementwise()
+    pipeline = with_engine(mosaic, engine)
+    tall = np.random.default_rng(5).integers(0, 256, (100, 56, 3), dtype=np.uint8)
+    images = [photos()[0], tall, photos()[2]]
+    results = pipeline.run_batch([RenderItem(image) for image in images])
+    assert sorted(engine.shapes[2:]) == [(1, 3, 100, 56), (2, 3, 48, 64)]
+    assert [r.shape for r in results if isinstance(r, np.ndarray)] == [i.shape for i in images]
+
+
+def test_a_model_that_padding_changes_shares_runs_between_equal_sizes_only(
+    mosaic: Pipeline, caplog: pytest.LogCaptureFixture
+) -> None:
+    # mosaic's own model is such a one: padded to a bucket, its instance normalisation sees
+    # the reflected pixels and the sample photo comes out at 30 dB of its unpadded self.
+    engine = Elementwise(upward=True)
+    pipeline = with_engine(mosaic, engine)
+    images = photos()
+    alone = [pipeline.run(image) for image in images]
+    engine.shapes.clear()
+    with caplog.at_level("INFO"):
+        together = pipeline.run_batch([RenderItem(image) for image in images])
+    assert "only images of one size share a run" in caplog.text
+    assert sorted(engine.shapes[2:]) == [(1, 3, 40, 56), (2, 3, 48, 64)]  # after the check
+    for one, many in zip(alone, together, strict=True):
+        assert isinstance(many, np.ndarray)
+        np.testing.assert_array_equal(many, one)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+import logging
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar
@@ -9,12 +12,25 @@ from typing import ClassVar
 import numpy as np
 
 from pixserve.core.errors import ModelError
+from pixserve.core.tensor_io import Layout
 from pixserve.inference import Engine
 from pixserve.inference.cache import Decision
+from pixserve.pipeline.engine_choice import probe_images
 from pixserve.pipeline.model_spec import ModelSpec
 from pixserve.pipeline.steps.base import Frame, Progress
 from pixserve.pipeline.tensor import from_tensor, to_tensor
 from pixserve.pipeline.tiling import output_shape, run_model, tiles_per_run
+
+log = logging.getLogger(__name__)
+
+#: Images that share a model run are padded (reflecting, at the bottom and right) to a
+#: common size in steps of this many pixels, and their outputs cropped back, so photos of
+#: different sizes can share a batch. Where padding moves a model's output (instance
+#: normalisation sees the padded pixels), :attr:`OnnxModelStep.buckets` checks it first.
+BUCKET = 64
+#: Padding to a bucket must leave the output this close to the unpadded one (PSNR, dB of
+#: the output range, on the sample photo), or only images of one exact size share a run.
+BUCKET_MIN_PSNR = 40.0
 
 
 @dataclass(frozen=True)
@@ -50,23 +66,32 @@ class OnnxModelStep:
 
     def run_together(self, frames: Sequence[Frame]) -> list[Frame | Exception]:
         """Each frame's model image, as :meth:`__call__` makes it, from one model run per
-        tensor shape: frames whose tensors have the same shape run as one batch (N, ...).
+        tensor shape: frames whose tensors have the same shape run as one batch (N, ...),
+        and so do frames of the same :data:`BUCKET` where :attr:`buckets` allows it.
 
         What fails fails alone: a frame's own conversion its frame, a run its batch. The
         failure takes the frame's place, to be raised for that image by the caller.
         """
         done: dict[int, Frame | Exception] = {}
         groups: dict[tuple[int, ...], list[tuple[int, np.ndarray]]] = {}
+        tensors: list[tuple[int, np.ndarray]] = []
         for i, frame in enumerate(frames):
             try:
-                tensor = to_tensor(frame.pixels, self.spec)
+                tensors.append((i, to_tensor(frame.pixels, self.spec)))
             except Exception as exc:
                 done[i] = exc
-                continue
-            groups.setdefault(tensor.shape, []).append((i, tensor))
-        for members in groups.values():
+        shapes = {tensor.shape for _, tensor in tensors}
+        padded = len(shapes) > 1 and self.buckets
+        for i, tensor in tensors:
+            groups.setdefault(self._bucket(tensor.shape) if padded else tensor.shape, []).append(
+                (i, tensor)
+            )
+        tensors.clear()
+        for bucket, members in groups.items():
             indices = [i for i, _ in members]
-            batch = np.concatenate([tensor for _, tensor in members])
+            alike = len({tensor.shape for _, tensor in members}) == 1
+            shape = members[0][1].shape if alike else bucket  # padded only where it helps
+            batch = np.concatenate([self._pad(tensor, shape) for _, tensor in members])
             members.clear()  # the batch holds the pixels now
             try:
                 outputs = self._split(self.engine.run(batch), len(indices))
@@ -82,6 +107,47 @@ class OnnxModelStep:
                 except Exception as exc:
                     done[i] = exc
         return [done[i] for i in range(len(frames))]
+
+    @functools.cached_property
+    def buckets(self) -> bool:
+        """Whether images of different sizes may share a run, padded to a common size:
+        the sample photo, padded to its bucket, comes out within :data:`BUCKET_MIN_PSNR` of
+        its unpadded self. Checked once, when such a batch first comes; a model that fails
+        the check's runs batches exact sizes only."""
+        photo = probe_images(self.spec)[0]
+        tensor = to_tensor(photo, self.spec)
+        try:
+            exact = from_tensor(self.engine.run(tensor), self.spec, photo.shape)
+            padded = self.engine.run(self._pad(tensor, self._bucket(tensor.shape)))
+            padded = from_tensor(padded, self.spec, photo.shape)
+        except Exception:  # the batch's own runs will say what is wrong, per image
+            return False
+        mse = float(np.mean((exact.astype(np.float64) - padded) ** 2))
+        psnr = math.inf if mse == 0 else 10 * math.log10(255.0**2 / mse)
+        if psnr < BUCKET_MIN_PSNR:
+            log.info(
+                "%s/%s: only images of one size share a run: padded to a %d-px bucket, the "
+                "sample photo came out at %.1f dB against unpadded, below %.0f dB",
+                self.spec.path.parent.name, self.spec.path.name, BUCKET, psnr, BUCKET_MIN_PSNR,
+            )  # fmt: skip
+        return psnr >= BUCKET_MIN_PSNR
+
+    def _bucket(self, shape: tuple[int, ...]) -> tuple[int, ...]:
+        """``shape`` with its height and width rounded up to the next bucket."""
+        step = math.lcm(BUCKET, self.spec.size_multiple)
+        h, w = (1, 2) if self.spec.layout is Layout.NHWC else (2, 3)
+        rounded = list(shape)
+        rounded[h] = -(-shape[h] // step) * step
+        rounded[w] = -(-shape[w] // step) * step
+        return tuple(rounded)
+
+    def _pad(self, tensor: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+        """``tensor`` reflected at the bottom and right up to ``shape`` (it was already
+        padded the same way to the model's size multiple; :func:`from_tensor` crops)."""
+        if tensor.shape == shape:
+            return tensor
+        widths = [(0, want - have) for have, want in zip(tensor.shape, shape, strict=True)]
+        return np.pad(tensor, widths, mode="reflect")
 
     @staticmethod
     def _split(output: np.ndarray, n: int) -> list[np.ndarray]:
