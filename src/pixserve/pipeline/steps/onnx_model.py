@@ -91,9 +91,10 @@ class OnnxModelStep:
             indices = [i for i, _ in members]
             alike = len({tensor.shape for _, tensor in members}) == 1
             shape = members[0][1].shape if alike else bucket  # padded only where it helps
-            batch = np.concatenate([self._pad(tensor, shape) for _, tensor in members])
-            members.clear()  # the batch holds the pixels now
+            batch: np.ndarray | None = None
             try:
+                batch = np.concatenate([self._pad(tensor, shape) for _, tensor in members])
+                members.clear()  # the batch holds the pixels now
                 outputs = self._split(self.engine.run(batch), len(indices))
             except Exception as exc:
                 done.update((i, exc) for i in indices)
@@ -112,8 +113,8 @@ class OnnxModelStep:
     def buckets(self) -> bool:
         """Whether images of different sizes may share a run, padded to a common size:
         the sample photo, padded to its bucket, comes out within :data:`BUCKET_MIN_PSNR` of
-        its unpadded self. Checked once, when such a batch first comes; a model that fails
-        the check's runs batches exact sizes only."""
+        its unpadded self. Checked once, when such a batch first comes; where the check's
+        own runs fail, only equal sizes share runs."""
         photo = probe_images(self.spec)[0]
         tensor = to_tensor(photo, self.spec)
         try:
