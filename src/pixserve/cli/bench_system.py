@@ -297,11 +297,14 @@ def memory(style: str, *, images: int, low: int, high: int) -> dict[str, Any]:
                     if i % 10 == 0 or i == images:
                         readings.append((i, server.rss_mb()))
                         anon.append((i, server.rss_mb("RssAnon")))
-            high_water = server.rss_mb("VmHWM")  # the peak while a photo was being rendered
             # An engine keeps its activations while jobs keep coming and gives them back
             # once idle: what a server holds between bursts.
             time.sleep(RELEASE_AFTER_IDLE_S + 1.0)
             idle = (server.rss_mb(), server.rss_mb("RssAnon"))
+            # The peak while a photo was being rendered. Read last: the kernel folds the
+            # current RSS into the mark as it is read, so it is never below the idle figure
+            # (read before it, a page or two touched while idle could pass it).
+            high_water = server.rss_mb("VmHWM")
         shutil.rmtree(Path(tmp) / "blobs", ignore_errors=True)
     after_50 = next((mb for i, mb in readings if i >= 50), readings[-1][1])
     last = readings[-1][1]
