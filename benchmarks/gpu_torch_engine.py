@@ -6,7 +6,12 @@ Builds the issue's CycleGAN ResNet-9 (ngf 64, random weights), exports it to ONN
    and reports the PSNR of fp16 and bf16 against it (the fidelity floor is 35 dB);
 2. times 512² runs at batch sizes 1, 8, 16 and 32 in fp16 and bf16, each in NCHW and in
    channels-last (NHWC) order (synchronised wall clock around each run, median of
-   ``--runs`` after two warm-ups) and prints images/s.
+   ``--runs`` after two warm-ups) and prints images/s;
+3. times 8 photos of 8 sizes within one 64-px bucket (463–512 × 399–448 at ``--size``
+   512) through the model step's ``run_together`` in fp16 (fp32 in a CPU dry run): each
+   size alone, then padded to the bucket and run as one batch (what a worker does when the
+   model passes the bucket check), and prints both rates and the check's verdict for this
+   model.
 
 Needs torch with CUDA, onnx and onnxruntime (CPU), plus pixserve's ``src`` on the path and
 pydantic-settings (the device machines have the rest; carry the few missing wheels).
@@ -54,6 +59,48 @@ def export(path: Path) -> None:
 def psnr(want: np.ndarray, got: np.ndarray) -> float:
     mse = float(np.mean((want.astype(np.float64) - got) ** 2))
     return float("inf") if mse == 0 else 10 * np.log10(4.0 / mse)  # output range −1..1
+
+
+def mixed_sizes(
+    path: Path, device: Device, *, size: int, runs: int, name: str
+) -> list[dict[str, object]]:
+    """images/s for photos of different sizes: one run per size, and one padded batch."""
+    from pixserve.pipeline.model_spec import ModelSpec
+    from pixserve.pipeline.steps import OnnxModelStep
+    from pixserve.pipeline.steps.base import Frame
+
+    precision = Precision.FP16 if device is Device.CUDA else Precision.FP32
+    engine = TorchEngine(path, EngineSpec(Runtime.TORCH, device, precision))
+    spec = ModelSpec(path=path, range="-1..1", size_multiple=4)
+    exact = OnnxModelStep(engine, spec)
+    rng = np.random.default_rng(2)
+    frames = [
+        Frame(rng.integers(0, 256, (size - 7 * k, size * 7 // 8 - 7 * k, 3), np.uint8), (1, 1))
+        for k in range(8)
+    ]
+    verdict = exact.buckets
+    exact.__dict__["buckets"] = False  # what a model that fails the check gets
+    padded = OnnxModelStep(engine, spec)
+    padded.__dict__["buckets"] = True
+    rows = []
+    for label, step in (("each size alone", exact), ("one padded batch", padded)):
+        for _ in range(2):
+            step.run_together(frames)
+        seconds = []
+        for _ in range(runs):
+            if device is Device.CUDA:
+                torch.cuda.synchronize()
+            start = time.perf_counter()
+            step.run_together(frames)
+            seconds.append(time.perf_counter() - start)
+        median = statistics.median(seconds)
+        print(f"{precision} 8 sizes, {label}: {len(frames) / median:8.1f} images/s")
+        rows.append(
+            {"precision": str(precision), "mixed_sizes": label, "images": len(frames),
+             "images_per_s": len(frames) / median, "passes_bucket_check": verdict, "gpu": name}
+        )  # fmt: skip
+    print(f"the bucket check {'passes' if verdict else 'refuses'} this model")
+    return rows
 
 
 def main() -> None:
@@ -105,6 +152,7 @@ def main() -> None:
                 )  # fmt: skip
                 rate, ms = n / median, median * 1e3
                 print(f"{precision} {layout} batch {n:>2}: {rate:8.1f} images/s ({ms:.1f} ms)")
+        rows.extend(mixed_sizes(path, device, size=args.size, runs=args.runs, name=name))
     if "OUT" in os.environ:
         Path(os.environ["OUT"], "gpu_torch_engine.json").write_text(json.dumps(rows, indent=1))
 
