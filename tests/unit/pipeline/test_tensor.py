@@ -30,7 +30,7 @@ def plain(rgb: np.ndarray, spec: ModelSpec) -> np.ndarray:
 
 @pytest.mark.parametrize(
     ("value_range", "channels", "layout", "multiple"),
-    itertools.product(ValueRange, Channels, Layout, (1, 4, 8)),
+    list(itertools.product(ValueRange, Channels, Layout, (1, 4, 8))),
 )
 def test_the_batch_is_the_plain_recipe_to_the_bit(
     value_range: ValueRange, channels: Channels, layout: Layout, multiple: int
