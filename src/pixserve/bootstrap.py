@@ -7,10 +7,10 @@ here on demand (never at import), so tests can build their own runtime or swap p
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Collection
 from dataclasses import dataclass
-
-from fastapi import FastAPI
+from typing import TYPE_CHECKING
 
 from pixserve.core.hardware import this_cpu
 from pixserve.core.memory import map_large_blocks, release_free_heap
@@ -36,9 +36,10 @@ from pixserve.services.retention import RetentionPolicy, RetentionService
 from pixserve.storage.base import BlobStore
 from pixserve.storage.factory import open_blob_store
 from pixserve.storage.s3_options import S3Options
-from pixserve.web.app import create_app
-from pixserve.web.context import AppContext
 from pixserve.worker import Housekeeper, Worker, WorkerPool, new_worker_id
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 log = logging.getLogger(__name__)
 
@@ -83,11 +84,20 @@ def engine_policy(settings: Settings, workers: int) -> EnginePolicy:
     )
 
 
-def build_runtime(settings: Settings, *, warm: bool = True, workers: int | None = None) -> Runtime:
+def build_runtime(
+    settings: Settings,
+    *,
+    warm: bool = True,
+    workers: int | None = None,
+    background: bool = False,
+) -> Runtime:
     """Open the stores (upgrading the schema if ``auto_migrate``), load styles, warm models.
 
     ``workers`` is how many in-process workers will share the cores (default
-    ``settings.workers``): each model run gets an equal share of threads.
+    ``settings.workers``): each model run gets an equal share of threads. With
+    ``background``, a restart warms the models in a thread while the caller goes on
+    (``serve`` imports the web app meanwhile: OpenVINO compiles without holding the GIL);
+    ``/readyz`` says ready once they are warm (``Renderer.check_warm``).
     """
     map_large_blocks()  # a photo's arrays go back to the OS when freed (core/memory.py)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -106,8 +116,17 @@ def build_runtime(settings: Settings, *, warm: bool = True, workers: int | None 
         vgg_path=settings.vgg_path,
     )
     if warm:
-        renderer.warm()
-        release_free_heap()  # what probing the engines allocated and dropped
+
+        def warm_models() -> None:
+            renderer.warm()
+            release_free_heap()  # what probing the engines allocated and dropped
+
+        # Not on a first start: it times engines on probes, which must not share the
+        # cores with the caller's imports.
+        if background and renderer.engines.remembers_decisions():
+            threading.Thread(target=warm_models, name="warm-models", daemon=True).start()
+        else:
+            warm_models()
     log.info("%d styles: %s", len(catalog), ", ".join(catalog.names()))
     secret = load_secret(settings.secret_key, settings.data_dir)
     outbox = open_outbox(url)
@@ -200,6 +219,9 @@ def build_pool(runtime: Runtime, size: int, *, styles: Collection[str] | None = 
 
 def build_app(runtime: Runtime, *, workers: int | None = None) -> FastAPI:
     """The web app over ``runtime``, running ``workers`` in-process workers beside it."""
+    from pixserve.web.app import create_app  # here: a background warm-up overlaps it
+    from pixserve.web.context import AppContext
+
     size = runtime.settings.workers if workers is None else workers
     background = [build_pool(runtime, size)] if size > 0 else []
     ctx = AppContext(

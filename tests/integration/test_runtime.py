@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 
 import numpy as np
@@ -59,6 +60,47 @@ def test_every_style_runs_through_queue_and_worker(runtime):
         assert out.size == expected, style
         if style != "tiny-net":
             assert np.abs(out.pixels.astype(float) - original).mean() > 5, style
+
+
+def test_models_warmed_in_the_background_hold_readiness_until_warm(tmp_path, monkeypatch):
+    # On a restart ``pixserve serve`` imports its web app while the models warm (OpenVINO
+    # compiles without the GIL); /readyz must still say "not ready" until they are.
+    from pixserve.core.errors import Unavailable
+    from pixserve.pipeline.renderer import Renderer
+
+    started, release = threading.Event(), threading.Event()
+    warm = Renderer.warm
+
+    def slow_warm(self):
+        started.set()
+        release.wait(10)
+        return warm(self)
+
+    styles = tmp_path / "styles"
+    write_onnx_bundle(styles, "tiny-net", conv_chain_model(layers=2), max_side=256)
+    settings = Settings(data_dir=tmp_path / "data", styles_path=str(styles))
+    first = build_runtime(settings, background=True)
+    first.renderer.check_warm()  # a first start times engines: in the foreground
+    first.close()
+    monkeypatch.setattr(Renderer, "warm", slow_warm)
+    rt = build_runtime(settings, background=True)
+    try:
+        assert started.wait(10)  # build_runtime returned while the warm-up runs
+        with pytest.raises(Unavailable):
+            rt.renderer.check_warm()
+        release.set()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                rt.renderer.check_warm()
+                break
+            except Unavailable:
+                time.sleep(0.02)
+        rt.renderer.check_warm()
+        assert "tiny-net" in rt.renderer.engines_by_style()
+    finally:
+        release.set()
+        rt.close()
 
 
 def test_files_land_where_the_settings_say(runtime):

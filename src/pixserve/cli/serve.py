@@ -11,15 +11,17 @@ writers queue behind the busy timeout.
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 import click
-import uvicorn
-from fastapi import FastAPI
 
 from pixserve.bootstrap import build_app, build_pool, build_runtime
 from pixserve.cli.options import friendly_errors
 from pixserve.core import logs
 from pixserve.core.settings import get_settings
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 
 def web_app() -> FastAPI:
@@ -62,8 +64,11 @@ def serve(host: str, port: int, workers: int | None, web_processes: int) -> None
         "log_config": logs.log_config(logging.getLogger().getEffectiveLevel()),
     }
     if web_processes == 1:
-        runtime = build_runtime(settings, workers=workers)
+        # The models warm while the web app and uvicorn are imported and built.
+        runtime = build_runtime(settings, workers=workers, background=True)
         app = build_app(runtime, workers=workers)
+        import uvicorn
+
         click.secho(
             f"pixserve is starting: open http://{shown}:{port}/ in your browser", fg="green"
         )
@@ -89,6 +94,8 @@ def serve(host: str, port: int, workers: int | None, web_processes: int) -> None
             fg="yellow",
             err=True,
         )
+    import uvicorn
+
     if pool is not None:
         pool.start()
     try:

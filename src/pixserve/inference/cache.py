@@ -170,6 +170,12 @@ class EngineCache:
         """The decision made for each model (the last, where policies differ)."""
         return {path: decision for (path, _), (_, decision) in self._decisions.items()}
 
+    def remembers_decisions(self) -> bool:
+        """Whether an earlier process left engine decisions to load (so loading times no
+        engines: a restart)."""
+        cache = self.policy.cache_dir
+        return cache is not None and (cache / DECISIONS).is_file()
+
     def warm(self, paths: Iterable[Path | str]) -> None:
         """Load every model in ``paths`` now, so the first request does not pay for it."""
         for path in paths:
