@@ -14,6 +14,7 @@ import logging
 from typing import TYPE_CHECKING
 
 import click
+import uvicorn
 
 from pixserve.bootstrap import build_app, build_pool, build_runtime
 from pixserve.cli.options import friendly_errors
@@ -64,11 +65,9 @@ def serve(host: str, port: int, workers: int | None, web_processes: int) -> None
         "log_config": logs.log_config(logging.getLogger().getEffectiveLevel()),
     }
     if web_processes == 1:
-        # The models warm while the web app and uvicorn are imported and built.
+        # The models warm while the web app is imported and built.
         runtime = build_runtime(settings, workers=workers, background=True)
         app = build_app(runtime, workers=workers)
-        import uvicorn
-
         click.secho(
             f"pixserve is starting: open http://{shown}:{port}/ in your browser", fg="green"
         )
@@ -94,8 +93,6 @@ def serve(host: str, port: int, workers: int | None, web_processes: int) -> None
             fg="yellow",
             err=True,
         )
-    import uvicorn
-
     if pool is not None:
         pool.start()
     try:

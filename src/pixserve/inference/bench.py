@@ -21,8 +21,7 @@ from pathlib import Path
 import numpy as np
 import onnx
 
-from pixserve.core.errors import ModelError
-from pixserve.inference.cache import EngineCache
+from pixserve.inference.cache import EngineCache, psnr
 from pixserve.inference.engine import Engine
 from pixserve.inference.engines import time_runs
 from pixserve.inference.spec import BASELINE, EngineSpec
@@ -135,14 +134,6 @@ def bench_model(
         fidelity = psnr(reference, output, span)
         rows.append(Row(runner_spec, seconds, len(batch), flops, matmul, fidelity, peak_rss_mb()))
     return Report(tuple(rows), matmul, same_engine=compare and same)
-
-
-def psnr(reference: np.ndarray, output: np.ndarray, span: float) -> float:
-    """``10·log10(span² / mse)`` in dB; inf when identical. ``ModelError`` if shapes differ."""
-    if reference.shape != output.shape:
-        raise ModelError(f"output {output.shape} differs from fp32's {reference.shape}")
-    mse = float(np.mean((reference.astype(np.float64) - output) ** 2))
-    return math.inf if mse == 0 else float(10 * np.log10(span**2 / mse))
 
 
 def matmul_gflops(n: int | None = None, repeats: int = 3) -> float:

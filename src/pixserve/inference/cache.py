@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import threading
 from collections.abc import Callable, Iterable, Sequence
@@ -324,16 +325,10 @@ class EngineCache:
         return [spec], f"engine {policy.engine!r} asked for"
 
     def _psnr(self, path: Path, engine: Engine, probes: Probes, span: float) -> float:
-        """PSNR (dB) of ``engine`` against ONNX Runtime fp32 on the probes."""
+        """PSNR (dB) of ``engine`` against ONNX Runtime fp32 on the probes; the worst
+        probe decides."""
         baseline = self.get(path)
-        errors = []
-        for batch in probes():
-            want, got = baseline.run(batch), engine.run(batch)
-            if want.shape != got.shape:
-                raise ModelError(f"output {got.shape} differs from fp32's {want.shape}")
-            errors.append(float(np.mean((want.astype(np.float64) - got) ** 2)))
-        mse = max(errors)  # the worst probe decides
-        return float("inf") if mse == 0 else float(10 * np.log10(span**2 / mse))
+        return min(psnr(baseline.run(batch), engine.run(batch), span) for batch in probes())
 
     @staticmethod
     def _log(path: Path, decision: Decision) -> None:
@@ -359,3 +354,11 @@ def _unique(specs: list[EngineSpec]) -> list[EngineSpec]:
         if spec not in seen:
             seen.append(spec)
     return seen
+
+
+def psnr(reference: np.ndarray, output: np.ndarray, span: float) -> float:
+    """``10·log10(span² / mse)`` in dB; inf when identical. ``ModelError`` if shapes differ."""
+    if reference.shape != output.shape:
+        raise ModelError(f"output {output.shape} differs from fp32's {reference.shape}")
+    mse = float(np.mean((reference.astype(np.float64) - output) ** 2))
+    return math.inf if mse == 0 else float(10 * np.log10(span**2 / mse))

@@ -119,11 +119,7 @@ class OpenVinoEngine:
         except BundleError:
             raise
         except Exception as exc:
-            try:
-                core.read_model(str(self.path))
-            except Exception as unreadable:  # OpenVINO raises RuntimeError with a long text
-                reason = _first_line(unreadable)
-                raise BundleError(f"{self.path}: OpenVINO cannot read it: {reason}") from exc
+            self._read(core)  # an unreadable file is the bundle's fault: BundleError
             raise ModelError(
                 f"model {self.path.name}: OpenVINO cannot compile it: {_first_line(exc)}"
             ) from exc

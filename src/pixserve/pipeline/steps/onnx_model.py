@@ -14,7 +14,7 @@ import numpy as np
 from pixserve.core.errors import ModelError
 from pixserve.core.tensor_io import Layout
 from pixserve.inference import Engine
-from pixserve.inference.cache import Decision
+from pixserve.inference.cache import Decision, psnr
 from pixserve.pipeline.engine_choice import probe_images
 from pixserve.pipeline.model_spec import ModelSpec
 from pixserve.pipeline.steps.base import Frame, Progress
@@ -80,13 +80,11 @@ class OnnxModelStep:
                 tensors.append((i, to_tensor(frame.pixels, self.spec)))
             except Exception as exc:
                 done[i] = exc
-        shapes = {tensor.shape for _, tensor in tensors}
-        padded = len(shapes) > 1 and self.buckets
+        mixed = len({tensor.shape for _, tensor in tensors}) > 1 and self.buckets
         for i, tensor in tensors:
-            groups.setdefault(self._bucket(tensor.shape) if padded else tensor.shape, []).append(
+            groups.setdefault(self._bucket(tensor.shape) if mixed else tensor.shape, []).append(
                 (i, tensor)
             )
-        tensors.clear()
         for bucket, members in groups.items():
             indices = [i for i, _ in members]
             alike = len({tensor.shape for _, tensor in members}) == 1
@@ -123,15 +121,14 @@ class OnnxModelStep:
             padded = from_tensor(padded, self.spec, photo.shape)
         except Exception:  # the batch's own runs will say what is wrong, per image
             return False
-        mse = float(np.mean((exact.astype(np.float64) - padded) ** 2))
-        psnr = math.inf if mse == 0 else 10 * math.log10(255.0**2 / mse)
-        if psnr < BUCKET_MIN_PSNR:
+        fidelity = psnr(exact, padded, 255.0)
+        if fidelity < BUCKET_MIN_PSNR:
             log.info(
                 "%s/%s: only images of one size share a run: padded to a %d-px bucket, the "
                 "sample photo came out at %.1f dB against unpadded, below %.0f dB",
-                self.spec.path.parent.name, self.spec.path.name, BUCKET, psnr, BUCKET_MIN_PSNR,
+                self.spec.path.parent.name, self.spec.path.name, BUCKET, fidelity, BUCKET_MIN_PSNR,
             )  # fmt: skip
-        return psnr >= BUCKET_MIN_PSNR
+        return fidelity >= BUCKET_MIN_PSNR
 
     def _bucket(self, shape: tuple[int, ...]) -> tuple[int, ...]:
         """``shape`` with its height and width rounded up to the next bucket."""
