@@ -33,6 +33,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from pixserve.inference.cache import psnr
 from pixserve.inference.onnx import OnnxEngine
 from pixserve.inference.spec import Device, EngineSpec, Precision, Runtime
 from pixserve.inference.torch_onnx import TorchEngine
@@ -54,11 +55,6 @@ def export(path: Path) -> None:
             opset_version=17,
             dynamo=False,
         )
-
-
-def psnr(want: np.ndarray, got: np.ndarray) -> float:
-    mse = float(np.mean((want.astype(np.float64) - got) ** 2))
-    return float("inf") if mse == 0 else 10 * np.log10(4.0 / mse)  # output range −1..1
 
 
 def mixed_sizes(
@@ -128,7 +124,7 @@ def main() -> None:
             spec = EngineSpec(Runtime.TORCH, device, precision)
             engine = TorchEngine(path, spec, channels_last=nhwc)
             layout = "NHWC" if nhwc else "NCHW"
-            quality = psnr(reference, engine.run(probe))
+            quality = psnr(reference, engine.run(probe), 2.0)  # output range −1..1
             print(f"{precision} {layout}: {quality:.1f} dB against ONNX Runtime fp32 (CPU)")
             if precision is Precision.FP32:
                 assert quality > 60, "fp32 on the GPU does not match ONNX Runtime"
