@@ -30,6 +30,9 @@ def test_e2e_measures_the_system_and_the_model(tmp_path, monkeypatch) -> None:
     )  # fmt: skip
     assert found["e2e_images_per_s"] > 0 and found["model_images_per_s"] > 0
     assert found["ratio"] > 0 and found["status_p99_ms"] >= found["status_p50_ms"] > 0
+    # Three jobs cost the server CPU, and the model alone some too: the ceiling follows.
+    assert found["server_cpu_ms_per_job"] > 0 and found["model_cpu_ms_per_image"] > 0
+    assert found["cores"] >= 1 and found["ratio_ceiling"] > 0
     assert found["machine"]
 
 

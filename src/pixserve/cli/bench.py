@@ -307,6 +307,13 @@ def e2e(style: str, images: int, clients: int, size: int, workers: int, as_json:
     click.echo(f"end to end   {result['e2e_images_per_s']:.3g} images/s")
     click.echo(f"model alone  {result['model_images_per_s']:.3g} images/s ({result['engine']})")
     click.echo(f"end to end is {result['ratio']:.0%} of the model alone")
+    ceiling = result["ratio_ceiling"]
+    click.echo(
+        f"CPU per job: server {result['server_cpu_ms_per_job']:.0f} ms, clients "
+        f"{result['client_cpu_ms_per_job']:.0f} ms; the model alone "
+        f"{result['model_cpu_ms_per_image']:.0f} ms per image"
+        + (f": with all {result['cores']} cores busy, at most {ceiling:.0%}" if ceiling else "")
+    )
     click.echo(
         f"status calls during the run: p50 {result['status_p50_ms']:.1f} ms, "
         f"p99 {result['status_p99_ms']:.1f} ms"

@@ -6,7 +6,10 @@ library, as a client would:
 
 - **e2e**: ``--images`` jobs from ``--clients`` threads, each waiting for its result; jobs
   per second against the model alone (the same engine, the same size) in the same run, and
-  the latency of status calls made while models run (is the event loop free?).
+  the latency of status calls made while models run (is the event loop free?). It also
+  counts the CPU time each job cost the server and the clients against the model's own:
+  with every core busy, the cores divided by that cost is the most jobs per second the
+  machine can do, so the ratio it allows is the ceiling of the measured one.
 - **coldstart**: seconds from the process start to ``/readyz`` and to a first result, with
   an empty data dir and again with the one the first start left (compiled engines, remembered
   decisions, converted upscalers).
@@ -107,6 +110,11 @@ class Server:
         status = Path(f"/proc/{self.proc.pid}/status").read_text()
         return int(status.split(f"{field}:")[1].split()[0]) / 1024
 
+    def cpu_seconds(self) -> float:
+        """User and system CPU time of the server process so far, all its threads."""
+        assert self.proc is not None
+        return process_cpu_seconds(self.proc.pid)
+
     def forget_peak(self) -> float:
         """The peak so far (``VmHWM``, MB), then reset it so the next one counts from now."""
         assert self.proc is not None
@@ -198,14 +206,17 @@ def e2e(style: str, *, images: int, clients: int, size: int, workers: int) -> di
 
         watcher = threading.Thread(target=probe, daemon=True)
         watcher.start()
-        start = time.perf_counter()
+        start, server_cpu, client_cpu = time.perf_counter(), server.cpu_seconds(), _own_cpu()
         with ThreadPoolExecutor(clients) as pool:
             list(pool.map(lambda _: wait_done(server, submit(server, style, image)), range(images)))
         seconds = time.perf_counter() - start
+        server_cpu, client_cpu = server.cpu_seconds() - server_cpu, _own_cpu() - client_cpu
         stop.set()
         watcher.join()
     model = model_only(style, size, runs=max(3, min(images, 10)))
     p50, p99 = np.percentile(probe_latencies, [50, 99]) * 1000
+    cores = len(os.sched_getaffinity(0))
+    job_cpu = (server_cpu + client_cpu) / images
     return {
         "style": style,
         "size": size,
@@ -218,7 +229,25 @@ def e2e(style: str, *, images: int, clients: int, size: int, workers: int) -> di
         "ratio": images / seconds * model["seconds"],
         "status_p50_ms": float(p50),
         "status_p99_ms": float(p99),
+        "cores": cores,
+        "server_cpu_ms_per_job": server_cpu / images * 1000,
+        "client_cpu_ms_per_job": client_cpu / images * 1000,
+        "model_cpu_ms_per_image": model["cpu_seconds"] * 1000,
+        # Every core busy, nothing else running: the most this machine could do.
+        "ratio_ceiling": cores / job_cpu * model["seconds"] if job_cpu > 0 else None,
     }
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User and system CPU seconds of process ``pid``, all its threads (Linux ``/proc``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _own_cpu() -> float:
+    """This process's CPU seconds so far: the clients' threads, during ``e2e``."""
+    times = os.times()
+    return times.user + times.system
 
 
 def model_only(style: str, size: int, *, runs: int) -> dict[str, Any]:
@@ -233,14 +262,16 @@ def model_only(style: str, size: int, *, runs: int) -> dict[str, Any]:
             pixels = cv2.resize(sample_photo(), (size, size), interpolation=cv2.INTER_CUBIC)
             pipeline = runtime.renderer.pipeline(style)
             pipeline.run(pixels)
-            times = []
+            times, cpu = [], time.process_time()
             for _ in range(runs):
                 start = time.perf_counter()
                 pipeline.run(pixels)
                 times.append(time.perf_counter() - start)
+            cpu = time.process_time() - cpu
             engine = pipeline.engine
             return {
                 "seconds": float(np.median(times)),
+                "cpu_seconds": cpu / runs,
                 "engine": str(engine.spec) if engine else "operator",
             }
         finally:
