@@ -54,7 +54,7 @@ from pixserve.queue.run_stats import RunStats
 from pixserve.queue.tables import job_metrics as job_metrics_table
 from pixserve.queue.tables import jobs, style_stats
 from pixserve.queue.upkeep import SqlUpkeep
-from pixserve.queue.wakeup import Wakeup
+from pixserve.queue.wakeup import MoveListeners, Wakeup
 
 _QUEUED = JobStatus.QUEUED.value
 _RUNNING = JobStatus.RUNNING.value
@@ -92,6 +92,7 @@ class SqlJobStore(SqlUpkeep):
         #: PostgreSQL: the worker's own moves, straight through psycopg (see pg_moves.py).
         self._moves = PgMoves(libpq_conninfo(self._engine.url)) if self._postgres else None
         self._wakeup = Wakeup()
+        self._move_listeners = MoveListeners()
         self._listener: PgListener | None = None
         self._listener_lock = threading.Lock()
         #: When the next claim looks for expired leases (see ``REQUEUE_INTERVAL``).
@@ -115,6 +116,10 @@ class SqlJobStore(SqlUpkeep):
                     self._listener = PgListener(conninfo, self._wakeup)
                     self._listener.start()
         return self._wakeup.watch(event)
+
+    def watch_moves(self, callback: Callable[[str], None]) -> Callable[[], None]:
+        """Call ``callback(job_id)`` after each job this store's workers end or hand back."""
+        return self._move_listeners.watch(callback)
 
     def enqueue(self, new: NewJob) -> Job:
         """Insert a queued job and return it; ``ValueError`` if the id is taken."""
@@ -324,6 +329,7 @@ class SqlJobStore(SqlUpkeep):
             if self._moves is not None:
                 self._moves.notify()
             self._wakeup.notify()
+        self._move_listeners.announce(job.id)
         return job
 
     def job_metrics(self) -> jm.JobMetrics:
@@ -336,7 +342,7 @@ class SqlJobStore(SqlUpkeep):
 
     def release(self, job_id: str, worker_id: str) -> bool:
         """Hand the job back to the queue, giving back the attempt it was spending."""
-        return self._update_owned(
+        released = self._update_owned(
             job_id,
             worker_id,
             {
@@ -349,6 +355,9 @@ class SqlJobStore(SqlUpkeep):
             },
             requeues=True,
         )
+        if released:
+            self._move_listeners.announce(job_id)
+        return released
 
     def cancel(self, job_id: str) -> Job | None:
         """Cancel a queued or running job; a finished one comes back unchanged; None if absent."""

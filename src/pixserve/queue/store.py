@@ -177,6 +177,13 @@ class JobStore(Protocol):
         """
         ...
 
+    def watch_moves(self, callback: Callable[[str], None]) -> Callable[[], None]:
+        """Call ``callback(job_id)`` whenever a worker using this store object ends a job
+        (success, failure, retry) or hands it back; return a function to stop. Only this
+        process's moves: other processes' are seen by reading.
+        """
+        ...
+
     def ping(self) -> None:
         """Raise ``Unavailable`` if the database cannot be reached."""
         ...

@@ -21,6 +21,7 @@ from pixserve.web.openapi import install_openapi
 from pixserve.web.request_id import RequestId
 from pixserve.web.routes import admin, docs, faces, health, jobs, privacy, styles, translate, ui
 from pixserve.web.security import cors_origins, install_security
+from pixserve.web.watch import hub_of
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +31,7 @@ def create_app(ctx: AppContext) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        unwatch = ctx.watch_moves(hub_of(app).moved) if ctx.watch_moves is not None else None
         for service in ctx.background:
             service.start()
         try:
@@ -37,6 +39,8 @@ def create_app(ctx: AppContext) -> FastAPI:
         finally:
             for service in ctx.background:
                 service.stop()
+            if unwatch is not None:
+                unwatch()
             if ctx.close is not None:
                 ctx.close()
 

@@ -48,6 +48,9 @@ class AppContext:
     faces: FaceService | None = None
     #: Pause, budget and queue per style (issue #14); None: intake always open.
     intake: IntakeService | None = None
+    #: Registers a callback told each job this process's workers end (``JobStore.
+    #: watch_moves``), so the app shows it at once; None where no worker runs beside it.
+    watch_moves: Callable[[Callable[[str], None]], Callable[[], None]] | None = None
 
     def engine_info(self) -> Mapping[str, Mapping[str, object]]:
         return self.engines() if self.engines is not None else {}

@@ -17,6 +17,12 @@ connections watching that job, each through its own ``asyncio.Queue``.
 One hub per process is enough on PostgreSQL too: ``LISTEN`` would only shorten the half
 second between a move and its event, not save a read.
 
+Jobs that a worker of the *same* process ends (``pixserve serve`` with its in-process
+workers) need not wait for the next tick: the store tells the hub (:meth:`WatchHub.moved`),
+which drops that job's view at once, so the next status call reads the finished job, and
+ticks early, at most every :data:`MOVED_TICK_GAP` seconds, so its watchers hear of it at
+once. Before, a result was shown up to half a second after it was stored.
+
 The hub also answers status calls (``GET /v1/jobs/{id}``). A job polled in the last
 :data:`FOLLOW_SECONDS` is read with the watched ones each tick, and a call finds its view
 there when it is at most :attr:`WatchHub.fresh_for` old, with no thread hand-off and no
@@ -46,6 +52,8 @@ Update = JobView | PixserveError
 
 #: How long after its last status call a job is still read with every tick.
 FOLLOW_SECONDS = 5.0
+#: The least time between two ticks that moves woke (a busy GPU ends hundreds a second).
+MOVED_TICK_GAP = 0.05
 
 
 @dataclass(eq=False)
@@ -125,6 +133,21 @@ class WatchHub:
         self._latest.pop(job_id, None)
         self._polled.pop(job_id, None)
 
+    def moved(self, job_id: str) -> None:
+        """A worker of this process has just ended ``job_id`` or handed it back: forget its
+        view and tick early. Thread-safe (workers call it from their own threads); a no-op
+        before the hub first runs or once its loop is closed."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+            loop.call_soon_threadsafe(self._moved, job_id)
+
+    def _moved(self, job_id: str) -> None:
+        self._latest.pop(job_id, None)
+        if job_id in self._polled or job_id in self._watchers:
+            self._wake.set()
+
     def unsubscribe(self, watcher: Watcher) -> None:
         """Stop delivering to ``watcher`` (its connection closed or its stream ended)."""
         watchers = self._watchers.get(watcher.job_id)
@@ -144,10 +167,14 @@ class WatchHub:
         return loop.time()
 
     async def _run(self) -> None:
+        assert self._loop is not None
+        last = self._loop.time()
         while self._watchers or self._polled:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.interval)
+            await asyncio.sleep(max(0.0, last + MOVED_TICK_GAP - self._loop.time()))
             self._wake.clear()
+            last = self._loop.time()
             await self.tick()
 
     async def tick(self) -> None:

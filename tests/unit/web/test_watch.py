@@ -247,3 +247,63 @@ def test_status_calls_share_the_hubs_reads_and_a_delete_is_seen_at_once(client, 
         assert client.get(f"/v1/jobs/{job_id}").json()["error"]["code"] == "job_not_found"
     finally:
         ctx.jobs.status = status
+
+
+# -- jobs ended by this process's workers -------------------------------------------------
+
+
+def test_a_job_a_worker_here_ends_is_shown_at_once_not_at_the_next_tick(
+    service, jobs, blobs, renderer, settings, submit
+):
+    job_id = submit()
+    views = CountedViews(service)
+
+    async def scenario():
+        hub = WatchHub(views, interval=60)  # the regular tick would come after a minute
+        hub.remember(job_id, service.status(job_id))
+        watcher = hub.subscribe(job_id)
+        assert (await asyncio.wait_for(watcher.queue.get(), 1)).status is JobStatus.QUEUED
+        unwatch = jobs.watch_moves(hub.moved)
+        try:
+            worker = Worker(jobs, blobs, renderer, settings)
+            await asyncio.get_running_loop().run_in_executor(None, worker.run_once)
+            ended = await asyncio.wait_for(watcher.queue.get(), 5)
+            assert ended.status is JobStatus.SUCCEEDED
+            assert hub.poll(job_id).status is JobStatus.SUCCEEDED  # no stale "queued"
+        finally:
+            unwatch()
+
+    asyncio.run(scenario())
+
+
+def test_moves_are_ignored_before_the_hub_runs_and_after_its_loop_closes(service, submit):
+    hub = WatchHub(CountedViews(service), interval=60)
+    hub.moved("any")  # no loop yet: nothing to tell
+
+    async def scenario():
+        hub.remember(submit(), service.status(submit()))
+
+    asyncio.run(scenario())
+    hub.moved("any")  # that loop is closed now: no error
+
+
+def test_an_app_with_workers_beside_it_hears_of_their_moves_until_it_stops(
+    service, jobs, blobs, renderer, translator, catalog, settings, small_jpeg
+):
+    slow = settings.model_copy(update={"event_poll_seconds": 60})
+    ctx = AppContext(
+        settings=slow, jobs=service, translate=translator, catalog=catalog,
+        watch_moves=jobs.watch_moves,
+    )  # fmt: skip
+    with TestClient(create_app(ctx), raise_server_exceptions=False) as client:
+        job_id = client.post(
+            "/v1/jobs",
+            files={"file": ("x.jpg", small_jpeg, "image/jpeg")},
+            data={"style": "invert"},
+        ).json()["id"]
+        assert client.get(f"/v1/jobs/{job_id}").json()["status"] == "queued"
+        Worker(jobs, blobs, renderer, settings).run_once()
+        # Answered from the hub otherwise, whose next read is a minute away.
+        assert client.get(f"/v1/jobs/{job_id}").json()["status"] == "succeeded"
+        assert jobs._move_listeners._callbacks
+    assert not jobs._move_listeners._callbacks  # the app stopped listening with its lifespan
