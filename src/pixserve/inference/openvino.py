@@ -67,6 +67,13 @@ def _no_release_at_exit() -> None:
             engine._cancel_release()
 
 
+def _release_later(engine: weakref.ref[OpenVinoEngine], runs: int) -> None:
+    """The idle timer: release ``engine`` if it still exists and has not run since."""
+    alive = engine()
+    if alive is not None:
+        alive._release_if_idle(runs)
+
+
 def _weights_to_fp16(model: Any) -> None:
     """Store ``model``'s fp32 weights as fp16, for a bf16 engine.
 
@@ -219,8 +226,10 @@ class OpenVinoEngine:
                 self._running -= 1
                 now_idle = self._running == 0
                 if now_idle:
+                    # By weak reference: an engine nobody holds any more (a probe that lost)
+                    # is freed at once, not kept 2 s for its timer and then reloaded.
                     self._release = threading.Timer(
-                        RELEASE_AFTER_IDLE_S, self._release_if_idle, args=(self._runs,)
+                        RELEASE_AFTER_IDLE_S, _release_later, args=(weakref.ref(self), self._runs)
                     )
                     self._release.daemon = True
                     self._release.start()

@@ -214,6 +214,21 @@ def test_an_idle_engine_with_a_blob_cache_is_loaded_afresh(
     assert engine._compiled is kept  # the run made it busy again: no swap
 
 
+def test_an_engine_nobody_holds_is_freed_at_once_not_kept_for_its_timer(model: Path) -> None:
+    # A probe that lost to another engine is dropped: its timer must not keep it (and its
+    # activations) for 2 s, then load it again.
+    import gc
+    import weakref
+
+    engine = OpenVinoEngine(model, EngineSpec(Runtime.OPENVINO))
+    engine.run(probes()[0])
+    assert engine._release is not None and engine._release.is_alive()
+    gone = weakref.ref(engine)
+    del engine
+    gc.collect()
+    assert gone() is None
+
+
 def test_an_engine_without_a_blob_cache_is_only_released(model: Path) -> None:
     engine = OpenVinoEngine(model, EngineSpec(Runtime.OPENVINO))  # compiling again is slow
     engine.run(probes()[0])
