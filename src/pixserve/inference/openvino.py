@@ -17,6 +17,7 @@ import hashlib
 import importlib.util
 import logging
 import os
+import shutil
 import threading
 import weakref
 from pathlib import Path
@@ -65,6 +66,33 @@ def _no_release_at_exit() -> None:
     for engine in idle:
         with engine._lock:  # waits for a release already under way
             engine._cancel_release()
+
+
+def version_dir(root: Path, model: Path) -> Path:
+    """The folder under ``root`` for the blobs and IR of ``model`` as the file is now.
+
+    OpenVINO finds a compiled blob by the model file's path alone, so a model replaced at
+    the same path would run its old weights from the cache. Each version (the file's size
+    and modification time) gets a folder of its own under one per path, and the folders of
+    the path's older versions are removed when a new one is made, as are files left at
+    ``root`` itself by earlier pixserve versions, which kept every model's there.
+    """
+    resolved = model.resolve()
+    stat = resolved.stat()
+    home = root / f"{resolved.stem}-{_digest(str(resolved))}"
+    here = home / _digest(f"{stat.st_size}|{stat.st_mtime_ns}")
+    if not here.is_dir():
+        for old in (*home.glob("*"), *(f for f in root.glob("*") if f.is_file())):
+            if old.is_dir():
+                shutil.rmtree(old, ignore_errors=True)
+            else:
+                old.unlink(missing_ok=True)
+        here.mkdir(parents=True, exist_ok=True)
+    return here
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha1(text.encode()).hexdigest()[:16]
 
 
 def _release_later(engine: weakref.ref[OpenVinoEngine], runs: int) -> None:
@@ -128,7 +156,7 @@ class OpenVinoEngine:
         if spec.threads:
             config["INFERENCE_NUM_THREADS"] = spec.threads
         if cache_dir is not None:
-            cache_dir.mkdir(parents=True, exist_ok=True)
+            cache_dir = version_dir(cache_dir, self.path)
             config["CACHE_DIR"] = str(cache_dir)
         self._core, self._config, self._cache_dir = core, config, cache_dir
         self._compiled: Any = self._compile()
@@ -165,9 +193,7 @@ class OpenVinoEngine:
             model = self._read(core)
             _weights_to_fp16(model)
             return model
-        stat = self.path.stat()
-        key = f"{self.path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}"
-        ir = cache_dir / f"{self.path.stem}-{hashlib.sha1(key.encode()).hexdigest()[:16]}-fp16.xml"
+        ir = cache_dir / f"{self.path.stem}-fp16.xml"
         if not ir.is_file():  # the weights as fp16, once, as OpenVINO's own files
             import openvino as ov
 

@@ -247,7 +247,7 @@ def test_a_bf16_engine_caches_its_weights_as_fp16(tmp_path: Path) -> None:
     for spec in (EngineSpec(Runtime.OPENVINO), OPENVINO_BF16):
         blobs = tmp_path / str(spec).replace("/", "-")
         outputs[spec.precision] = OpenVinoEngine(path, spec, cache_dir=blobs).run(batch)
-        blob_bytes[spec.precision] = sum(f.stat().st_size for f in blobs.glob("*.blob"))
+        blob_bytes[spec.precision] = sum(f.stat().st_size for f in blobs.rglob("*.blob"))
     weight_bytes = 4 * sum(64 * c * 9 for c in (3, 64, 64)) + 4 * 3 * 64 * 9
     assert blob_bytes[Precision.FP32] - blob_bytes[Precision.BF16] > 0.45 * weight_bytes
     np.testing.assert_allclose(outputs[Precision.FP32], OnnxEngine(path).run(batch), atol=1e-4)
@@ -277,13 +277,38 @@ def test_a_restarted_openvino_engine_loads_its_blob_without_parsing_the_model(
     assert not again.accepts_batches  # read from the compiled model's input
 
 
+@pytest.mark.parametrize("spec", [EngineSpec(Runtime.OPENVINO), OPENVINO_BF16])
+def test_a_model_replaced_at_its_path_runs_its_new_weights_not_its_old_blob(
+    spec: EngineSpec, tmp_path: Path
+) -> None:
+    # OpenVINO finds a blob by the file's path alone: a retrained model copied over the old
+    # one ran the old weights after a restart.
+    path, blobs = tmp_path / "model.onnx", tmp_path / "blobs"
+    onnx.save(conv_chain_model(layers=2, width=8), path)
+    old = OpenVinoEngine(path, spec, cache_dir=blobs).run(probes()[0])
+    (blobs / "1234.blob").write_bytes(b"left by an earlier pixserve in the shared folder")
+    retrained = onnx.load(path)
+    for init in retrained.graph.initializer:
+        halved = onnx.numpy_helper.to_array(init) * 0.5
+        init.CopyFrom(onnx.numpy_helper.from_array(halved.astype(np.float32), init.name))
+    onnx.save(retrained, path)
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))  # same size
+    new = OpenVinoEngine(path, spec, cache_dir=blobs).run(probes()[0])
+    np.testing.assert_allclose(new, OpenVinoEngine(path, spec).run(probes()[0]), atol=1e-2)
+    assert not np.allclose(new, old, atol=1e-2)
+    (version,) = [d for d in blobs.rglob("*") if d.is_dir() and d.parent != blobs]
+    assert list(version.iterdir())  # the new version's blob (and IR), and nothing else:
+    assert [f for f in blobs.rglob("*") if f.is_file() and version not in f.parents] == []
+
+
 def test_a_file_openvino_cannot_read_is_a_bundle_error(tmp_path: Path) -> None:
     path = tmp_path / "model.onnx"
     path.write_bytes(b"not a model")
     for spec in (EngineSpec(Runtime.OPENVINO), OPENVINO_BF16):
         with pytest.raises(BundleError, match="OpenVINO cannot read it"):
             OpenVinoEngine(path, spec, cache_dir=tmp_path / "blobs")
-    assert not list((tmp_path / "blobs").glob("*.xml"))  # nothing half-written
+    assert not list((tmp_path / "blobs").rglob("*.xml"))  # nothing half-written
 
 
 def test_openvino_runs_concurrent_calls_each_on_its_own_request(model: Path) -> None:
