@@ -242,6 +242,6 @@ def build_app(runtime: Runtime, *, workers: int | None = None) -> FastAPI:
         output_size=runtime.renderer.output_size,
         faces=runtime.faces,
         intake=runtime.intake,
-        watch_moves=runtime.jobs.watch_moves if background else None,
+        watch_moves=runtime.jobs.watch_moves,
     )
     return create_app(ctx)

@@ -1,26 +1,29 @@
-"""``PgListener``: PostgreSQL ``LISTEN`` on a side thread, turned into :class:`Wakeup` calls.
+"""``PgListener``: PostgreSQL ``LISTEN`` on a side thread, turned into calls.
 
-Stores announce claimable jobs with ``pg_notify`` inside the transaction that queued them, so
-the notification is delivered on commit, to every process listening. The listener holds one
-dedicated autocommit connection (not a pooled one); when it breaks it reconnects with
-backoff, and after each (re)connect it wakes the workers once, since notifications sent while
-it was deaf are gone. Workers keep polling slowly as well, so a lost notification only costs
-latency, never a job.
+Stores announce claimable jobs with ``pg_notify`` on :data:`CHANNEL` inside the transaction
+that queued them, so the notification is delivered on commit, to every process listening;
+and the id of each job a worker ends or hands back on :data:`MOVES_CHANNEL`, for the web
+processes' event hubs. The listener holds one dedicated autocommit connection (not a pooled
+one); when it breaks it reconnects with backoff, and after each (re)connect it calls
+``on_connect``, since notifications sent while it was deaf are gone: the store then wakes
+its workers once. Workers keep polling slowly as well, and hubs read every tick, so a lost
+notification only costs latency, never a job.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 
 from sqlalchemy.engine import URL
 
-from pixserve.queue.wakeup import Wakeup
-
 log = logging.getLogger(__name__)
 
-#: The channel pixserve's stores notify and listen on.
+#: The channel pixserve's stores notify and listen on for claimable jobs.
 CHANNEL = "pixserve_jobs"
+#: The channel that carries the id of each job a worker ended or handed back.
+MOVES_CHANNEL = "pixserve_moves"
 
 #: How long one wait for notifications lasts before the thread checks whether to stop.
 _WAIT_SECONDS = 1.0
@@ -32,7 +35,8 @@ def libpq_conninfo(url: URL) -> str:
 
 
 class PgListener:
-    """Listens on :data:`CHANNEL` and calls ``wakeup.notify()`` for every notification.
+    """Listens on ``channel`` and calls ``on_notify(payload)`` for every notification, and
+    ``on_connect()`` each time the connection is (re)made.
 
     ``connected`` is set while the ``LISTEN`` connection is up. :meth:`close` asks the thread
     to stop; it does within about a second.
@@ -41,13 +45,15 @@ class PgListener:
     def __init__(
         self,
         conninfo: str,
-        wakeup: Wakeup,
+        on_notify: Callable[[str], None],
         *,
+        on_connect: Callable[[], None] | None = None,
         channel: str = CHANNEL,
         max_backoff: float = 10.0,
     ) -> None:
         self.conninfo = conninfo
-        self.wakeup = wakeup
+        self.on_notify = on_notify
+        self.on_connect = on_connect
         self.channel = channel
         self.max_backoff = max_backoff
         self.connected = threading.Event()
@@ -80,10 +86,11 @@ class PgListener:
                     conn.execute(f'LISTEN "{self.channel}"')
                     self.connected.set()
                     backoff = 0.2
-                    self.wakeup.notify()
+                    if self.on_connect is not None:
+                        self.on_connect()
                     while not self._closed.is_set():
-                        for _ in conn.notifies(timeout=_WAIT_SECONDS):
-                            self.wakeup.notify()
+                        for notification in conn.notifies(timeout=_WAIT_SECONDS):
+                            self.on_notify(notification.payload)
             except psycopg.Error as exc:
                 if self._closed.is_set():
                     break

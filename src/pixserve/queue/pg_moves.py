@@ -33,7 +33,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ClauseElement, Update, func, select
+from sqlalchemy import ClauseElement, String, Update, bindparam, func, select
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.types import JSON
 
@@ -42,7 +42,7 @@ from pixserve.domain.job import Crop
 from pixserve.queue.claim import claim_oldest, owned_params, owned_update, requeue_expired
 from pixserve.queue.columns import CropText, UtcDateTime
 from pixserve.queue.finish import finish_chain
-from pixserve.queue.listen import CHANNEL
+from pixserve.queue.listen import CHANNEL, MOVES_CHANNEL
 from pixserve.queue.tables import jobs
 
 if TYPE_CHECKING:
@@ -123,6 +123,11 @@ def _requeue() -> _Compiled:
 @lru_cache(maxsize=1)
 def _notify() -> _Compiled:
     return _Compiled(select(func.pg_notify(CHANNEL, "")))
+
+
+@lru_cache(maxsize=1)
+def _moved() -> _Compiled:
+    return _Compiled(select(func.pg_notify(MOVES_CHANNEL, bindparam("p_job_id", type_=String))))
 
 
 @lru_cache(maxsize=64)
@@ -251,6 +256,12 @@ class PgMoves:
         with self._connection() as conn:
             row = conn.execute(statement.sql, statement.params(params), prepare=True).fetchone()
         return None if row is None else job_row(row)
+
+    def moved(self, job_id: str) -> None:
+        """Tell every process's event hub that ``job_id`` moved (ended or handed back)."""
+        moved = _moved()
+        with self._connection() as conn:
+            conn.execute(moved.sql, moved.params({"p_job_id": job_id}), prepare=True)
 
     def notify(self) -> None:
         """Wake the workers of every process (a finish put a job back in the queue)."""

@@ -13,6 +13,7 @@ on PostgreSQL in every process through ``pg_notify`` (see :mod:`pixserve.queue.l
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime, timedelta
@@ -47,7 +48,7 @@ from pixserve.queue.claim import (
 )
 from pixserve.queue.clock import Clock, utc_now
 from pixserve.queue.finish import chain_params, finish_in, news_rows, retry_update
-from pixserve.queue.listen import CHANNEL, PgListener, libpq_conninfo
+from pixserve.queue.listen import CHANNEL, MOVES_CHANNEL, PgListener, libpq_conninfo
 from pixserve.queue.pg_moves import PgMoves
 from pixserve.queue.rows import job_from_row, new_job_values, tally_ahead
 from pixserve.queue.run_stats import RunStats
@@ -55,6 +56,8 @@ from pixserve.queue.tables import job_metrics as job_metrics_table
 from pixserve.queue.tables import jobs, style_stats
 from pixserve.queue.upkeep import SqlUpkeep
 from pixserve.queue.wakeup import MoveListeners, Wakeup
+
+log = logging.getLogger(__name__)
 
 _QUEUED = JobStatus.QUEUED.value
 _RUNNING = JobStatus.RUNNING.value
@@ -94,6 +97,7 @@ class SqlJobStore(SqlUpkeep):
         self._wakeup = Wakeup()
         self._move_listeners = MoveListeners()
         self._listener: PgListener | None = None
+        self._moves_listener: PgListener | None = None
         self._listener_lock = threading.Lock()
         #: When the next claim looks for expired leases (see ``REQUEUE_INTERVAL``).
         self._next_sweep: datetime | None = None
@@ -112,14 +116,39 @@ class SqlJobStore(SqlUpkeep):
         if self._postgres:
             with self._listener_lock:
                 if self._listener is None:
-                    conninfo = libpq_conninfo(self._engine.url)
-                    self._listener = PgListener(conninfo, self._wakeup)
+                    wake = self._wakeup.notify
+                    self._listener = PgListener(
+                        libpq_conninfo(self._engine.url), lambda _: wake(), on_connect=wake
+                    )
                     self._listener.start()
         return self._wakeup.watch(event)
 
     def watch_moves(self, callback: Callable[[str], None]) -> Callable[[], None]:
-        """Call ``callback(job_id)`` after each job this store's workers end or hand back."""
+        """Call ``callback(job_id)`` after each job this store's workers end or hand back;
+        on PostgreSQL also those of other processes' workers (the first call starts a
+        ``LISTEN`` thread on :data:`MOVES_CHANNEL`). Best effort: a missed one is seen by
+        the caller's next read."""
+        if self._postgres:
+            with self._listener_lock:
+                if self._moves_listener is None:
+                    self._moves_listener = PgListener(
+                        libpq_conninfo(self._engine.url),
+                        self._move_listeners.announce,
+                        channel=MOVES_CHANNEL,
+                    )
+                    self._moves_listener.start()
         return self._move_listeners.watch(callback)
+
+    def _moved(self, job_id: str) -> None:
+        """Announce that a worker here ended ``job_id`` or handed it back: to this process's
+        listeners at once, and on PostgreSQL to other processes'. The move is committed
+        already, so a failed notification is only logged."""
+        self._move_listeners.announce(job_id)
+        if self._moves is not None:
+            try:
+                self._moves.moved(job_id)
+            except Exception as exc:
+                log.debug("could not announce the move of job %s: %s", job_id, exc)
 
     def enqueue(self, new: NewJob) -> Job:
         """Insert a queued job and return it; ``ValueError`` if the id is taken."""
@@ -329,7 +358,7 @@ class SqlJobStore(SqlUpkeep):
             if self._moves is not None:
                 self._moves.notify()
             self._wakeup.notify()
-        self._move_listeners.announce(job.id)
+        self._moved(job.id)
         return job
 
     def job_metrics(self) -> jm.JobMetrics:
@@ -356,7 +385,7 @@ class SqlJobStore(SqlUpkeep):
             requeues=True,
         )
         if released:
-            self._move_listeners.announce(job_id)
+            self._moved(job_id)
         return released
 
     def cancel(self, job_id: str) -> Job | None:
@@ -495,7 +524,8 @@ class SqlJobStore(SqlUpkeep):
         if self._moves is not None:
             self._moves.close()
         with self._listener_lock:
-            if self._listener is not None:
-                self._listener.close()
-                self._listener = None
+            for listener in (self._listener, self._moves_listener):
+                if listener is not None:
+                    listener.close()
+            self._listener = self._moves_listener = None
         super().close()

@@ -48,8 +48,8 @@ class AppContext:
     faces: FaceService | None = None
     #: Pause, budget and queue per style (issue #14); None: intake always open.
     intake: IntakeService | None = None
-    #: Registers a callback told each job this process's workers end (``JobStore.
-    #: watch_moves``), so the app shows it at once; None where no worker runs beside it.
+    #: Registers a callback told each job a worker ends (``JobStore.watch_moves``: this
+    #: process's workers, and on PostgreSQL every process's), so the app shows it at once.
     watch_moves: Callable[[Callable[[str], None]], Callable[[], None]] | None = None
 
     def engine_info(self) -> Mapping[str, Mapping[str, object]]:

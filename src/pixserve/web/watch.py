@@ -14,14 +14,12 @@ connections watching that job, each through its own ``asyncio.Queue``.
 * ``unsubscribe`` (a disconnect) removes a watcher; the task stops when nobody watches and
   starts again with the next watcher, so there is nothing to stop at shutdown.
 
-One hub per process is enough on PostgreSQL too: ``LISTEN`` would only shorten the half
-second between a move and its event, not save a read.
-
-Jobs that a worker of the *same* process ends (``pixserve serve`` with its in-process
-workers) need not wait for the next tick: the store tells the hub (:meth:`WatchHub.moved`),
-which drops that job's view at once, so the next status call reads the finished job, and
-ticks early, at most every :data:`MOVED_TICK_GAP` seconds, so its watchers hear of it at
-once. Before, a result was shown up to half a second after it was stored.
+Jobs that a worker ends or hands back need not wait for the next tick: the store tells the
+hub (:meth:`WatchHub.moved`) of its own process's workers' moves, and on PostgreSQL of every
+process's (``NOTIFY`` on ``pixserve_moves``). The hub drops that job's view, so the next
+status call reads the finished job, and ticks early, at most every
+:data:`MOVED_TICK_GAP` seconds, so its watchers hear of it at once. Before, a result was
+shown up to half a second after it was stored.
 
 The hub also answers status calls (``GET /v1/jobs/{id}``). A job polled in the last
 :data:`FOLLOW_SECONDS` is read with the watched ones each tick, and a call finds its view

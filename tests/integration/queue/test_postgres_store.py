@@ -241,6 +241,33 @@ def test_notifications_come_from_retry_and_release(pg_url: str, store: SqlJobSto
         listener.close()
 
 
+def test_jobs_ended_or_handed_back_by_another_process_are_announced(
+    pg_url: str, store: SqlJobStore
+) -> None:
+    """A web process's event hub hears of the moves of workers in other processes."""
+    web = SqlJobStore(pg_url)
+    heard: list[str] = []
+    unwatch = web.watch_moves(heard.append)
+    try:
+        assert web._moves_listener is not None
+        assert web._moves_listener.connected.wait(10), "LISTEN connection never came up"
+        for _ in range(2):
+            store.enqueue(NewJob(style="s", input_key="k"))
+        assert heard == []  # queuing is not a move a hub waits for
+        [done] = store.claim("w1", lease_seconds=30)
+        assert store.succeed(done.id, "w1", result_key="r", content_type="image/png")
+        [back] = store.claim("w1", lease_seconds=30)
+        assert store.release(back.id, "w1")
+        deadline = time.monotonic() + 10
+        while len(heard) < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert heard == [done.id, back.id]
+    finally:
+        unwatch()
+        web.close()
+    assert web._moves_listener is None
+
+
 def test_unreachable_server_raises_unavailable() -> None:
     from tests.support.server import free_port
 
