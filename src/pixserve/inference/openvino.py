@@ -13,12 +13,14 @@ installed.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import hashlib
 import importlib.util
 import logging
 import os
 import shutil
 import threading
+import time
 import weakref
 from pathlib import Path
 from typing import Any
@@ -50,9 +52,11 @@ RELEASE_AFTER_IDLE_S = 2.0
 #: first, so a worker serving many styles holds the largest style's activations, not the sum.
 _holding: weakref.WeakSet[OpenVinoEngine] = weakref.WeakSet()
 _holding_lock = threading.Lock()
-
-
-#: Set at exit: a timer already under way must not load a model as OpenVINO is torn down.
+#: Every engine alive, for the exit hook: one released by another's run keeps its timer.
+_engines: weakref.WeakSet[OpenVinoEngine] = weakref.WeakSet()
+#: Seconds a replaced model's cached blobs stay on disk (see :func:`version_dir`).
+STALE_AFTER_S = 3600.0
+#: Set at exit: from then on, a timer neither releases nor loads a model.
 _exiting = threading.Event()
 
 
@@ -62,8 +66,8 @@ def _no_release_at_exit() -> None:
     plugins are torn down could call into a half-destroyed runtime."""
     _exiting.set()
     with _holding_lock:
-        idle = list(_holding)
-    for engine in idle:
+        alive = list(_engines)
+    for engine in alive:
         with engine._lock:  # waits for a release already under way
             engine._cancel_release()
 
@@ -72,33 +76,39 @@ def version_dir(root: Path, model: Path) -> Path:
     """The folder under ``root`` for the blobs and IR of ``model`` as the file is now.
 
     OpenVINO finds a compiled blob by the model file's path alone, so a model replaced at
-    the same path would run its old weights from the cache. Each version (the file's size
-    and modification time) gets a folder of its own under one per path, and the folders of
-    the path's older versions are removed when a new one is made, as are files left at
-    ``root`` itself by earlier pixserve versions, which kept every model's there.
+    the same path would run its old weights from the cache. Each version of the file (its
+    inode, size and change times) gets a folder of its own under one per path. The path's
+    other versions, and files left at ``root`` itself by earlier pixserve versions (which
+    kept every model's there), are removed once untouched for :data:`STALE_AFTER_S`: a
+    process that shares the data dir and still runs one of them (a rolling deploy) keeps
+    its folder meanwhile.
     """
     resolved = model.resolve()
     stat = resolved.stat()
-    home = root / f"{resolved.stem}-{_digest(str(resolved))}"
-    here = home / _digest(f"{stat.st_size}|{stat.st_mtime_ns}")
-    if not here.is_dir():
-        for old in (*home.glob("*"), *(f for f in root.glob("*") if f.is_file())):
-            if old.is_dir():
-                shutil.rmtree(old, ignore_errors=True)
-            else:
-                old.unlink(missing_ok=True)
-        here.mkdir(parents=True, exist_ok=True)
+    home = root / f"{resolved.stem[:64]}-{_digest(os.fsencode(resolved))}"
+    version = f"{stat.st_ino}|{stat.st_size}|{stat.st_mtime_ns}|{stat.st_ctime_ns}"
+    here = home / _digest(version.encode())
+    here.mkdir(parents=True, exist_ok=True)
+    stale = time.time() - STALE_AFTER_S
+    for old in (*home.iterdir(), *root.iterdir()):
+        with contextlib.suppress(OSError):  # another process may remove it first
+            if old == here or old.stat().st_mtime > stale:
+                continue
+            if old.parent == home and old.is_dir():
+                shutil.rmtree(old)
+            elif old.parent == root and old.is_file():
+                old.unlink()
     return here
 
 
-def _digest(text: str) -> str:
-    return hashlib.sha1(text.encode()).hexdigest()[:16]
+def _digest(data: bytes) -> str:
+    return hashlib.sha1(data).hexdigest()[:16]
 
 
 def _release_later(engine: weakref.ref[OpenVinoEngine], runs: int) -> None:
     """The idle timer: release ``engine`` if it still exists and has not run since."""
     alive = engine()
-    if alive is not None:
+    if alive is not None and not _exiting.is_set():
         alive._release_if_idle(runs)
 
 
@@ -169,6 +179,8 @@ class OpenVinoEngine:
         self._release: threading.Timer | None = None  # pending, while the engine is idle
         self._page_out: Path | None = cache_dir  # the blobs, until the first run ends
         self._lock = threading.Lock()
+        with _holding_lock:
+            _engines.add(self)
 
     def _compile(self) -> Any:
         """The compiled model: from the blob cache where there is one."""
@@ -282,7 +294,7 @@ class OpenVinoEngine:
         690 ms after a release alone and 645 ms warm).
         """
         with self._lock:
-            if self._running or runs not in (None, self._runs):
+            if self._running or runs not in (None, self._runs) or _exiting.is_set():
                 return
             self._compiled.release_memory()
         if runs is None or self._cache_dir is None or _exiting.is_set():

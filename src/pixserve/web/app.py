@@ -32,17 +32,19 @@ def create_app(ctx: AppContext) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         unwatch = ctx.watch_moves(hub_of(app).moved) if ctx.watch_moves is not None else None
-        for service in ctx.background:
-            service.start()
         try:
-            yield
-        finally:
             for service in ctx.background:
-                service.stop()
+                service.start()
+            try:
+                yield
+            finally:
+                for service in ctx.background:
+                    service.stop()
+                if ctx.close is not None:
+                    ctx.close()
+        finally:
             if unwatch is not None:
                 unwatch()
-            if ctx.close is not None:
-                ctx.close()
 
     app = FastAPI(
         title="pixserve",

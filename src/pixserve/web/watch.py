@@ -34,6 +34,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 
@@ -50,8 +51,11 @@ Update = JobView | PixserveError
 
 #: How long after its last status call a job is still read with every tick.
 FOLLOW_SECONDS = 5.0
-#: The least time between two ticks that moves woke (a busy GPU ends hundreds a second).
+#: The least time between two ticks that moves woke (a busy GPU ends hundreds a second);
+#: such a tick reads only the jobs that moved.
 MOVED_TICK_GAP = 0.05
+#: How long a move is remembered: a read that began before it is not kept as fresh.
+MOVE_MEMORY_S = 10.0
 
 
 @dataclass(eq=False)
@@ -89,6 +93,9 @@ class WatchHub:
         self._watchers: dict[str, set[Watcher]] = {}
         self._polled: dict[str, float] = {}  # job id → loop time of its last status call
         self._latest: dict[str, tuple[float, JobView]] = {}  # job id → (when read, view)
+        self._moved_at: dict[str, float] = {}  # job id → loop time of its last move
+        self._moved_since: set[str] = set()  # moved since the last tick: the next one reads them
+        self._full = True  # the next tick reads every followed job (a subscription came)
         self._task: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake = asyncio.Event()
@@ -104,6 +111,7 @@ class WatchHub:
         self._start()
         watcher = Watcher(job_id)
         self._watchers.setdefault(job_id, set()).add(watcher)
+        self._full = True
         self._wake.set()
         return watcher
 
@@ -119,12 +127,18 @@ class WatchHub:
         self._polled[job_id] = now
         return latest[1] if now - latest[0] <= self.fresh_for else None
 
-    def remember(self, job_id: str, view: JobView) -> None:
-        """Keep ``view``, just read by a caller, for the next status calls, and follow the
-        job from now on."""
+    def remember(self, job_id: str, view: JobView, *, read_at: float | None = None) -> None:
+        """Keep ``view``, just read by a caller (its read began at loop time ``read_at``),
+        for the next status calls, and follow the job from now on. A view whose read began
+        before the job's last move is not kept: it may show the job as it was."""
         now = self._start()
-        self._latest[job_id] = (now, view)
         self._polled[job_id] = now
+        if read_at is None or not self._moved_after(job_id, read_at):
+            self._latest[job_id] = (now, view)
+
+    def now(self) -> float:
+        """The hub's clock (its loop's time): when a caller's own read begins."""
+        return self._start()
 
     def forget(self, job_id: str) -> None:
         """Drop what the hub knows of ``job_id`` (it was deleted): the next call reads."""
@@ -142,9 +156,20 @@ class WatchHub:
             loop.call_soon_threadsafe(self._moved, job_id)
 
     def _moved(self, job_id: str) -> None:
+        assert self._loop is not None
+        now = self._loop.time()
+        for old in [i for i, t in self._moved_at.items() if now - t > MOVE_MEMORY_S]:
+            del self._moved_at[old]
+        self._moved_at.pop(job_id, None)  # re-inserted last: the dict stays in time order
+        self._moved_at[job_id] = now
         self._latest.pop(job_id, None)
         if job_id in self._polled or job_id in self._watchers:
+            self._moved_since.add(job_id)
             self._wake.set()
+
+    def _moved_after(self, job_id: str, since: float) -> bool:
+        moved = self._moved_at.get(job_id)
+        return moved is not None and moved >= since
 
     def unsubscribe(self, watcher: Watcher) -> None:
         """Stop delivering to ``watcher`` (its connection closed or its stream ended)."""
@@ -159,29 +184,39 @@ class WatchHub:
         loop = asyncio.get_running_loop()
         if self._loop is not loop:  # a new loop (tests start one per client): start afresh
             self._watchers, self._polled, self._latest = {}, {}, {}
+            self._moved_at, self._moved_since, self._full = {}, set(), True
             self._task, self._loop, self._wake = None, loop, asyncio.Event()
         if self._task is None or self._task.done():
             self._task = loop.create_task(self._run(), name="pixserve-watch-hub")
         return loop.time()
 
     async def _run(self) -> None:
-        assert self._loop is not None
-        last = self._loop.time()
+        loop = self._loop
+        assert loop is not None
+        last = last_full = -math.inf
         while self._watchers or self._polled:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.interval)
-            await asyncio.sleep(max(0.0, last + MOVED_TICK_GAP - self._loop.time()))
+            await asyncio.sleep(max(0.0, last + MOVED_TICK_GAP - loop.time()))
             self._wake.clear()
-            last = self._loop.time()
-            await self.tick()
+            last = loop.time()
+            if self._full or last - last_full >= self.interval:
+                self._full, last_full = False, last
+                await self.tick()
+            else:
+                await self.tick(only=self._moved_since)
 
-    async def tick(self) -> None:
-        """Read every watched or recently polled job once and deliver what was read."""
+    async def tick(self, *, only: Collection[str] | None = None) -> None:
+        """Read every watched or recently polled job (or those of them in ``only``) once
+        and deliver what was read."""
         assert self._loop is not None
         started = self._loop.time()
         for job_id in [i for i, t in self._polled.items() if started - t > FOLLOW_SECONDS]:
             self.forget(job_id)
         ids = list(self._watchers.keys() | self._polled.keys())
+        if only is not None:
+            ids = [i for i in ids if i in only]
+        self._moved_since.difference_update(ids)
         if not ids:
             return
         try:
@@ -199,7 +234,7 @@ class WatchHub:
             if job_id in self._polled:
                 if view is None:
                     self.forget(job_id)
-                else:
+                elif not self._moved_after(job_id, started):  # else it may be stale
                     self._latest[job_id] = (started, view)
             if view is None:
                 self._end(job_id, JobNotFound())

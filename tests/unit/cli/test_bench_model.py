@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -111,3 +113,14 @@ def test_batch_is_refused_for_a_model_that_fixes_its_batch_at_one(styles: Path) 
     assert result.exit_code != 0
     assert "fixes its batch size at one" in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_process_cpu_time_is_read_from_proc_as_the_kernel_counts_it() -> None:
+    # bench e2e charges each job the server's CPU seconds, read from /proc/<pid>/stat.
+    from pixserve.cli.bench_system import process_cpu_seconds
+
+    deadline = time.process_time() + 0.3
+    while time.process_time() < deadline:  # burn some CPU, so both readings move
+        pass
+    times = os.times()
+    assert process_cpu_seconds(os.getpid()) == pytest.approx(times.user + times.system, abs=0.05)

@@ -237,6 +237,25 @@ def test_an_engine_without_a_blob_cache_is_only_released(model: Path) -> None:
     assert engine._compiled is loaded
 
 
+def test_an_engine_released_by_another_leaves_no_timer_at_exit(
+    model: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Another engine's run releases this one at once, but its own timer stays pending (it
+    # reloads the model later): the exit hook must cancel that one too.
+    monkeypatch.setattr(openvino, "RELEASE_AFTER_IDLE_S", 0.3)
+    monkeypatch.setattr(openvino, "_exiting", threading.Event())
+    first, second = (OpenVinoEngine(model, EngineSpec(Runtime.OPENVINO)) for _ in range(2))
+    released: list[object] = []
+    _ReleaseSpy(first, released, "first")
+    first.run(probes()[0])
+    second.run(probes()[0])
+    assert released == ["first"]
+    openvino._no_release_at_exit()
+    assert first._release is None and second._release is None
+    time.sleep(0.6)
+    assert released == ["first"]
+
+
 def test_a_bf16_engine_caches_its_weights_as_fp16(tmp_path: Path) -> None:
     # bf16 rounds the weights further than fp16 anyway; the blob, mapped into memory while
     # the model serves, halves. An fp32 engine keeps its weights exactly.
@@ -277,6 +296,15 @@ def test_a_restarted_openvino_engine_loads_its_blob_without_parsing_the_model(
     assert not again.accepts_batches  # read from the compiled model's input
 
 
+def _retrain(path: Path) -> None:
+    """Replace the model at ``path`` with other weights, in a file of the same size."""
+    retrained = onnx.load(path)
+    for init in retrained.graph.initializer:
+        halved = onnx.numpy_helper.to_array(init) * 0.5
+        init.CopyFrom(onnx.numpy_helper.from_array(halved.astype(np.float32), init.name))
+    onnx.save(retrained, path)
+
+
 @pytest.mark.parametrize("spec", [EngineSpec(Runtime.OPENVINO), OPENVINO_BF16])
 def test_a_model_replaced_at_its_path_runs_its_new_weights_not_its_old_blob(
     spec: EngineSpec, tmp_path: Path
@@ -286,19 +314,26 @@ def test_a_model_replaced_at_its_path_runs_its_new_weights_not_its_old_blob(
     path, blobs = tmp_path / "model.onnx", tmp_path / "blobs"
     onnx.save(conv_chain_model(layers=2, width=8), path)
     old = OpenVinoEngine(path, spec, cache_dir=blobs).run(probes()[0])
-    (blobs / "1234.blob").write_bytes(b"left by an earlier pixserve in the shared folder")
-    retrained = onnx.load(path)
-    for init in retrained.graph.initializer:
-        halved = onnx.numpy_helper.to_array(init) * 0.5
-        init.CopyFrom(onnx.numpy_helper.from_array(halved.astype(np.float32), init.name))
-    onnx.save(retrained, path)
-    stat = path.stat()
-    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))  # same size
+    _retrain(path)
     new = OpenVinoEngine(path, spec, cache_dir=blobs).run(probes()[0])
     np.testing.assert_allclose(new, OpenVinoEngine(path, spec).run(probes()[0]), atol=1e-2)
     assert not np.allclose(new, old, atol=1e-2)
-    (version,) = [d for d in blobs.rglob("*") if d.is_dir() and d.parent != blobs]
-    assert list(version.iterdir())  # the new version's blob (and IR), and nothing else:
+    versions = [d for d in blobs.glob("*/*") if d.is_dir()]
+    assert len(versions) == 2  # the old one stays a while: another process may still use it
+
+
+def test_blobs_of_replaced_models_are_removed_once_stale(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path, blobs = tmp_path / "model.onnx", tmp_path / "blobs"
+    onnx.save(conv_chain_model(layers=2, width=8), path)
+    OpenVinoEngine(path, OPENVINO_BF16, cache_dir=blobs)
+    (blobs / "1234.blob").write_bytes(b"left at the root by an earlier pixserve")
+    _retrain(path)
+    monkeypatch.setattr(openvino, "STALE_AFTER_S", 0.0)
+    engine = OpenVinoEngine(path, OPENVINO_BF16, cache_dir=blobs)
+    (version,) = [d for d in blobs.glob("*/*") if d.is_dir()]
+    assert engine._cache_dir == version and list(version.iterdir())  # its IR and blob
     assert [f for f in blobs.rglob("*") if f.is_file() and version not in f.parents] == []
 
 

@@ -281,10 +281,68 @@ def test_moves_are_ignored_before_the_hub_runs_and_after_its_loop_closes(service
     hub.moved("any")  # no loop yet: nothing to tell
 
     async def scenario():
-        hub.remember(submit(), service.status(submit()))
+        job_id = submit()
+        hub.remember(job_id, service.status(job_id))
 
     asyncio.run(scenario())
     hub.moved("any")  # that loop is closed now: no error
+
+
+def test_a_view_read_before_a_move_is_not_kept_as_fresh(service, jobs, submit):
+    job_id = submit()
+    views = CountedViews(service)
+
+    async def scenario():
+        hub = WatchHub(views, interval=60)
+        read_at = hub.now()
+        queued = service.status(job_id)
+        hub._moved(job_id)  # the job moved while that read was on its way
+        hub.remember(job_id, queued, read_at=read_at)
+        assert hub.poll(job_id) is None  # the next call reads for itself
+        hub.remember(job_id, queued, read_at=hub.now())
+        assert hub.poll(job_id) is queued  # a read begun after the move is kept
+
+        def moves_during_the_read(ids):  # a tick's read, and a move before it returns
+            found = service.views(ids)
+            jobs.cancel(job_id)
+            hub.moved(job_id)
+            return found
+
+        hub._views = moves_during_the_read
+        await hub.tick()
+        assert hub.poll(job_id) is None  # not the "queued" it read
+        hub._views = views
+        await hub.tick(only={job_id})
+        assert hub.poll(job_id).status is JobStatus.CANCELED
+
+    asyncio.run(scenario())
+
+
+def test_a_tick_that_moves_woke_reads_only_the_jobs_that_moved(
+    service, jobs, blobs, renderer, settings, submit
+):
+    job_id, other = submit(), submit()
+    views = CountedViews(service)
+
+    async def scenario():
+        hub = WatchHub(views, interval=60)
+        watchers = [hub.subscribe(job_id), hub.subscribe(other)]
+        for watcher in watchers:
+            await asyncio.wait_for(watcher.queue.get(), 1)
+        assert views.calls == [sorted([job_id, other])]
+        unwatch = jobs.watch_moves(hub.moved)
+        try:
+            worker = Worker(jobs, blobs, renderer, settings)
+            await asyncio.get_running_loop().run_in_executor(None, worker.run_once)
+            done = [w for w in watchers if jobs.get(w.job_id).status is JobStatus.SUCCEEDED]
+            (watcher,) = done  # the worker ran one of the two
+            ended = await asyncio.wait_for(watcher.queue.get(), 5)
+            assert ended.status is JobStatus.SUCCEEDED
+            assert views.calls[1:] == [[watcher.job_id]]  # not the other, which did not move
+        finally:
+            unwatch()
+
+    asyncio.run(scenario())
 
 
 def test_an_app_with_workers_beside_it_hears_of_their_moves_until_it_stops(

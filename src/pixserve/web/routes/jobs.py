@@ -94,8 +94,9 @@ async def get_job(
     hub = hub_of(request.app)
     view = hub.poll(job_id)
     if view is None:
+        read_at = hub.now()
         view = await run_in_threadpool(ctx.jobs.status, job_id)
-        hub.remember(job_id, view)
+        hub.remember(job_id, view, read_at=read_at)
     # Already a JobOut: returned as JSON as it is, not validated again on the way out.
     body = JobOut.of(view, language_of(request)).model_dump_json()
     return Response(body, media_type="application/json")
