@@ -77,18 +77,20 @@ def version_dir(root: Path, model: Path) -> Path:
 
     OpenVINO finds a compiled blob by the model file's path alone, so a model replaced at
     the same path would run its old weights from the cache. Each version of the file (its
-    inode, size and change times) gets a folder of its own under one per path. The path's
+    inode, size and modification time: a copy that keeps all three, ``cp -p`` over the old
+    file in place, goes unnoticed) gets a folder of its own under one per path. An engine
+    marks its folder used when it is built and whenever it loads from it again. The path's
     other versions, and files left at ``root`` itself by earlier pixserve versions (which
-    kept every model's there), are removed once untouched for :data:`STALE_AFTER_S`: a
-    process that shares the data dir and still runs one of them (a rolling deploy) keeps
-    its folder meanwhile.
+    kept every model's there), are removed once unused for :data:`STALE_AFTER_S`: a process
+    that shares the data dir and still runs one of them (a rolling deploy) keeps its folder
+    meanwhile.
     """
     resolved = model.resolve()
     stat = resolved.stat()
     home = root / f"{resolved.stem[:64]}-{_digest(os.fsencode(resolved))}"
-    version = f"{stat.st_ino}|{stat.st_size}|{stat.st_mtime_ns}|{stat.st_ctime_ns}"
+    version = f"{stat.st_ino}|{stat.st_size}|{stat.st_mtime_ns}"
     here = home / _digest(version.encode())
-    here.mkdir(parents=True, exist_ok=True)
+    _in_use(here)
     stale = time.time() - STALE_AFTER_S
     for old in (*home.iterdir(), *root.iterdir()):
         with contextlib.suppress(OSError):  # another process may remove it first
@@ -99,6 +101,12 @@ def version_dir(root: Path, model: Path) -> Path:
             elif old.parent == root and old.is_file():
                 old.unlink()
     return here
+
+
+def _in_use(folder: Path) -> None:
+    """Make ``folder`` (again, if another process removed it) and mark it used now."""
+    folder.mkdir(parents=True, exist_ok=True)
+    os.utime(folder)
 
 
 def _digest(data: bytes) -> str:
@@ -185,6 +193,9 @@ class OpenVinoEngine:
     def _compile(self) -> Any:
         """The compiled model: from the blob cache where there is one."""
         core = self._core
+        if self._cache_dir is not None:
+            with contextlib.suppress(OSError):  # a read-only data dir: OpenVINO says so
+                _in_use(self._cache_dir)
         try:  # once, with dynamic height and width: a shape per job would recompile
             return core.compile_model(self._source(core, self._cache_dir), "CPU", self._config)
         except BundleError:

@@ -127,7 +127,7 @@ def _notify() -> _Compiled:
 
 @lru_cache(maxsize=1)
 def _moved() -> _Compiled:
-    return _Compiled(select(func.pg_notify(MOVES_CHANNEL, bindparam("p_job_id", type_=String))))
+    return _Compiled(select(func.pg_notify(MOVES_CHANNEL, bindparam("p_payload", type_=String))))
 
 
 @lru_cache(maxsize=64)
@@ -257,11 +257,12 @@ class PgMoves:
             row = conn.execute(statement.sql, statement.params(params), prepare=True).fetchone()
         return None if row is None else job_row(row)
 
-    def moved(self, job_id: str) -> None:
-        """Tell every process's event hub that ``job_id`` moved (ended or handed back)."""
+    def moved(self, payload: str) -> None:
+        """Tell every process's event hub that a job moved (ended or handed back);
+        ``payload`` names the job (see ``SqlJobStore._moved``)."""
         moved = _moved()
         with self._connection() as conn:
-            conn.execute(moved.sql, moved.params({"p_job_id": job_id}), prepare=True)
+            conn.execute(moved.sql, moved.params({"p_payload": payload}), prepare=True)
 
     def notify(self) -> None:
         """Wake the workers of every process (a finish put a job back in the queue)."""

@@ -14,6 +14,7 @@ on PostgreSQL in every process through ``pg_notify`` (see :mod:`pixserve.queue.l
 from __future__ import annotations
 
 import logging
+import secrets
 import threading
 from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime, timedelta
@@ -96,6 +97,8 @@ class SqlJobStore(SqlUpkeep):
         self._moves = PgMoves(libpq_conninfo(self._engine.url)) if self._postgres else None
         self._wakeup = Wakeup()
         self._move_listeners = MoveListeners()
+        #: Names this store in the moves it announces through PostgreSQL.
+        self._token = secrets.token_hex(8)
         self._listener: PgListener | None = None
         self._moves_listener: PgListener | None = None
         self._listener_lock = threading.Lock()
@@ -133,7 +136,7 @@ class SqlJobStore(SqlUpkeep):
                 if self._moves_listener is None:
                     self._moves_listener = PgListener(
                         libpq_conninfo(self._engine.url),
-                        self._move_listeners.announce,
+                        self._heard_move,
                         channel=MOVES_CHANNEL,
                     )
                     self._moves_listener.start()
@@ -146,9 +149,16 @@ class SqlJobStore(SqlUpkeep):
         self._move_listeners.announce(job_id)
         if self._moves is not None:
             try:
-                self._moves.moved(job_id)
+                self._moves.moved(f"{self._token} {job_id}")
             except Exception as exc:
                 log.debug("could not announce the move of job %s: %s", job_id, exc)
+
+    def _heard_move(self, payload: str) -> None:
+        """A move announced through PostgreSQL: passed on unless this store made it (its
+        listeners heard of it already)."""
+        token, _, job_id = payload.partition(" ")
+        if token != self._token and job_id:
+            self._move_listeners.announce(job_id)
 
     def enqueue(self, new: NewJob) -> Job:
         """Insert a queued job and return it; ``ValueError`` if the id is taken."""

@@ -178,9 +178,10 @@ class JobStore(Protocol):
         ...
 
     def watch_moves(self, callback: Callable[[str], None]) -> Callable[[], None]:
-        """Call ``callback(job_id)`` whenever a worker using this store object ends a job
-        (success, failure, retry) or hands it back; return a function to stop. Only this
-        process's moves: other processes' are seen by reading.
+        """Call ``callback(job_id)`` whenever a worker ends a job (success, failure, retry)
+        or hands it back; return a function to stop. The moves of workers using this store
+        object come at once; on PostgreSQL other processes' too (``NOTIFY``), with SQLite
+        they are seen by reading. Best effort: a missed move only delays what a reader sees.
         """
         ...
 

@@ -94,8 +94,8 @@ class WatchHub:
         self._polled: dict[str, float] = {}  # job id → loop time of its last status call
         self._latest: dict[str, tuple[float, JobView]] = {}  # job id → (when read, view)
         self._moved_at: dict[str, float] = {}  # job id → loop time of its last move
-        self._moved_since: set[str] = set()  # moved since the last tick: the next one reads them
-        self._full = True  # the next tick reads every followed job (a subscription came)
+        #: Moved or newly watched since the last tick: an early tick reads just these.
+        self._moved_since: set[str] = set()
         self._task: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake = asyncio.Event()
@@ -111,7 +111,7 @@ class WatchHub:
         self._start()
         watcher = Watcher(job_id)
         self._watchers.setdefault(job_id, set()).add(watcher)
-        self._full = True
+        self._moved_since.add(job_id)  # its first update: read it at once, it alone
         self._wake.set()
         return watcher
 
@@ -141,13 +141,16 @@ class WatchHub:
         return self._start()
 
     def forget(self, job_id: str) -> None:
-        """Drop what the hub knows of ``job_id`` (it was deleted): the next call reads."""
+        """Drop what the hub knows of ``job_id`` (it was deleted): the next call reads, and
+        a read under way when it was deleted is not kept."""
         self._latest.pop(job_id, None)
         self._polled.pop(job_id, None)
+        if self._loop is not None:
+            self._note_move(job_id, self._loop.time())
 
     def moved(self, job_id: str) -> None:
-        """A worker of this process has just ended ``job_id`` or handed it back: forget its
-        view and tick early. Thread-safe (workers call it from their own threads); a no-op
+        """A worker has just ended ``job_id`` or handed it back: forget its view and tick
+        early. Thread-safe (workers and listeners call it from their own threads); a no-op
         before the hub first runs or once its loop is closed."""
         loop = self._loop
         if loop is None or loop.is_closed():
@@ -157,15 +160,22 @@ class WatchHub:
 
     def _moved(self, job_id: str) -> None:
         assert self._loop is not None
-        now = self._loop.time()
-        for old in [i for i, t in self._moved_at.items() if now - t > MOVE_MEMORY_S]:
-            del self._moved_at[old]
-        self._moved_at.pop(job_id, None)  # re-inserted last: the dict stays in time order
-        self._moved_at[job_id] = now
+        self._note_move(job_id, self._loop.time())
         self._latest.pop(job_id, None)
         if job_id in self._polled or job_id in self._watchers:
             self._moved_since.add(job_id)
             self._wake.set()
+
+    def _note_move(self, job_id: str, now: float) -> None:
+        """Remember when ``job_id`` moved, forgetting moves older than MOVE_MEMORY_S."""
+        moves = self._moved_at
+        moves.pop(job_id, None)  # re-inserted last: the dict stays in time order
+        while moves:
+            oldest = next(iter(moves))
+            if now - moves[oldest] <= MOVE_MEMORY_S:
+                break
+            del moves[oldest]
+        moves[job_id] = now
 
     def _moved_after(self, job_id: str, since: float) -> bool:
         moved = self._moved_at.get(job_id)
@@ -184,7 +194,7 @@ class WatchHub:
         loop = asyncio.get_running_loop()
         if self._loop is not loop:  # a new loop (tests start one per client): start afresh
             self._watchers, self._polled, self._latest = {}, {}, {}
-            self._moved_at, self._moved_since, self._full = {}, set(), True
+            self._moved_at, self._moved_since = {}, set()
             self._task, self._loop, self._wake = None, loop, asyncio.Event()
         if self._task is None or self._task.done():
             self._task = loop.create_task(self._run(), name="pixserve-watch-hub")
@@ -193,18 +203,23 @@ class WatchHub:
     async def _run(self) -> None:
         loop = self._loop
         assert loop is not None
-        last = last_full = -math.inf
+        # A first status call has just read its job; a first watcher wakes the hub for its
+        # own job: either way a full read can wait an interval.
+        last, last_full = -math.inf, loop.time()
         while self._watchers or self._polled:
+            until_full = max(0.0, last_full + self.interval - loop.time())
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.interval)
+                await asyncio.wait_for(self._wake.wait(), until_full)
             await asyncio.sleep(max(0.0, last + MOVED_TICK_GAP - loop.time()))
             self._wake.clear()
             last = loop.time()
-            if self._full or last - last_full >= self.interval:
-                self._full, last_full = False, last
+            # What moved until now is read by this tick; later moves wait for the next.
+            only, self._moved_since = self._moved_since, set()
+            if last - last_full >= self.interval:
+                last_full = last
                 await self.tick()
             else:
-                await self.tick(only=self._moved_since)
+                await self.tick(only=only)
 
     async def tick(self, *, only: Collection[str] | None = None) -> None:
         """Read every watched or recently polled job (or those of them in ``only``) once
@@ -216,7 +231,6 @@ class WatchHub:
         ids = list(self._watchers.keys() | self._polled.keys())
         if only is not None:
             ids = [i for i in ids if i in only]
-        self._moved_since.difference_update(ids)
         if not ids:
             return
         try:

@@ -253,6 +253,7 @@ def test_jobs_ended_or_handed_back_by_another_process_are_announced(
         assert web._moves_listener.connected.wait(10), "LISTEN connection never came up"
         for _ in range(2):
             store.enqueue(NewJob(style="s", input_key="k"))
+        time.sleep(0.3)
         assert heard == []  # queuing is not a move a hub waits for
         [done] = store.claim("w1", lease_seconds=30)
         assert store.succeed(done.id, "w1", result_key="r", content_type="image/png")
@@ -266,6 +267,25 @@ def test_jobs_ended_or_handed_back_by_another_process_are_announced(
         unwatch()
         web.close()
     assert web._moves_listener is None
+
+
+def test_a_store_hears_its_own_moves_once_not_again_through_postgres(
+    pg_url: str, store: SqlJobStore
+) -> None:
+    """Worker and web app in one process share the store: NOTIFY must not echo its moves."""
+    heard: list[str] = []
+    unwatch = store.watch_moves(heard.append)
+    try:
+        assert store._moves_listener is not None
+        assert store._moves_listener.connected.wait(10), "LISTEN connection never came up"
+        store.enqueue(NewJob(style="s", input_key="k"))
+        [job] = store.claim("w1", lease_seconds=30)
+        assert store.succeed(job.id, "w1", result_key="r", content_type="image/png")
+        assert heard == [job.id]  # at once, from the store itself
+        time.sleep(1.0)  # time for an echo through PostgreSQL to arrive, if one were sent
+        assert heard == [job.id]
+    finally:
+        unwatch()
 
 
 def test_unreachable_server_raises_unavailable() -> None:

@@ -337,6 +337,22 @@ def test_blobs_of_replaced_models_are_removed_once_stale(
     assert [f for f in blobs.rglob("*") if f.is_file() and version not in f.parents] == []
 
 
+def test_a_version_folder_in_use_is_kept_however_old(tmp_path: Path) -> None:
+    # A process that has served a model for hours, then loads it again after an idle
+    # spell, marks its folder used: another version made meanwhile must not remove it.
+    path, blobs = tmp_path / "model.onnx", tmp_path / "blobs"
+    onnx.save(conv_chain_model(layers=2, width=8), path)
+    engine = OpenVinoEngine(path, EngineSpec(Runtime.OPENVINO), cache_dir=blobs)
+    engine.run(probes()[0])
+    hours_ago = time.time() - 3 * openvino.STALE_AFTER_S
+    os.utime(engine._cache_dir, (hours_ago, hours_ago))
+    engine._release_if_idle(engine._runs)  # the idle timer: loads the blob again
+    assert engine._cache_dir.stat().st_mtime > hours_ago
+    _retrain(path)
+    OpenVinoEngine(path, EngineSpec(Runtime.OPENVINO), cache_dir=blobs)  # a new version
+    assert engine._cache_dir.is_dir()
+
+
 def test_a_file_openvino_cannot_read_is_a_bundle_error(tmp_path: Path) -> None:
     path = tmp_path / "model.onnx"
     path.write_bytes(b"not a model")

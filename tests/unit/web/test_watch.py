@@ -299,6 +299,7 @@ def test_a_view_read_before_a_move_is_not_kept_as_fresh(service, jobs, submit):
         hub._moved(job_id)  # the job moved while that read was on its way
         hub.remember(job_id, queued, read_at=read_at)
         assert hub.poll(job_id) is None  # the next call reads for itself
+        await asyncio.sleep(0.01)  # a clock that has moved on since the move
         hub.remember(job_id, queued, read_at=hub.now())
         assert hub.poll(job_id) is queued  # a read begun after the move is kept
 
@@ -310,7 +311,9 @@ def test_a_view_read_before_a_move_is_not_kept_as_fresh(service, jobs, submit):
 
         hub._views = moves_during_the_read
         await hub.tick()
+        await _until(lambda: job_id in hub._moved_since)  # the move has reached the loop
         assert hub.poll(job_id) is None  # not the "queued" it read
+        await asyncio.sleep(0.01)
         hub._views = views
         await hub.tick(only={job_id})
         assert hub.poll(job_id).status is JobStatus.CANCELED
@@ -365,3 +368,30 @@ def test_an_app_with_workers_beside_it_hears_of_their_moves_until_it_stops(
         assert client.get(f"/v1/jobs/{job_id}").json()["status"] == "succeeded"
         assert jobs._move_listeners._callbacks
     assert not jobs._move_listeners._callbacks  # the app stopped listening with its lifespan
+
+
+def test_moves_never_pile_up_and_full_reads_go_on_while_jobs_keep_moving(service, jobs, submit):
+    busy, quiet = submit(), submit()
+    views = CountedViews(service)
+
+    async def scenario():
+        hub = WatchHub(views, interval=0.3)
+        hub.remember(busy, service.status(busy))  # followed: its moves wake the hub
+        watcher = hub.subscribe(quiet)
+        assert (await asyncio.wait_for(watcher.queue.get(), 1)).status is JobStatus.QUEUED
+        jobs.cancel(quiet)  # no worker moved it: only a full read finds out
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 5
+        while watcher.queue.empty():
+            assert loop.time() < deadline, "the quiet job was never read again"
+            hub.moved(busy)
+            hub.poll(busy)  # still followed
+            await asyncio.sleep(0.02)
+        assert (await watcher.queue.get()).status is JobStatus.CANCELED
+        assert any(ids == [busy] for ids in views.calls)  # early reads of the busy one alone
+        hub.moved(busy)
+        hub.forget(busy)  # deleted before the early tick that its move asked for
+        await _until(lambda: not hub._moved_since)
+        assert len(hub._moved_at) <= 2
+
+    asyncio.run(scenario())
