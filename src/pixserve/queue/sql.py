@@ -56,7 +56,7 @@ from pixserve.queue.run_stats import RunStats
 from pixserve.queue.tables import job_metrics as job_metrics_table
 from pixserve.queue.tables import jobs, style_stats
 from pixserve.queue.upkeep import SqlUpkeep
-from pixserve.queue.wakeup import MoveListeners, Wakeup
+from pixserve.queue.wakeup import Listeners, Wakeup
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +96,7 @@ class SqlJobStore(SqlUpkeep):
         #: PostgreSQL: the worker's own moves, straight through psycopg (see pg_moves.py).
         self._moves = PgMoves(libpq_conninfo(self._engine.url)) if self._postgres else None
         self._wakeup = Wakeup()
-        self._move_listeners = MoveListeners()
+        self._move_listeners: Listeners[str] = Listeners()
         #: Names this store in the moves it announces through PostgreSQL.
         self._token = secrets.token_hex(8)
         self._listener: PgListener | None = None
