@@ -143,10 +143,13 @@ class WatchHub:
     def forget(self, job_id: str) -> None:
         """Drop what the hub knows of ``job_id`` (it was deleted): the next call reads, and
         a read under way when it was deleted is not kept."""
-        self._latest.pop(job_id, None)
-        self._polled.pop(job_id, None)
+        self._unfollow(job_id)
         if self._loop is not None:
             self._note_move(job_id, self._loop.time())
+
+    def _unfollow(self, job_id: str) -> None:
+        self._latest.pop(job_id, None)
+        self._polled.pop(job_id, None)
 
     def moved(self, job_id: str) -> None:
         """A worker has just ended ``job_id`` or handed it back: forget its view and tick
@@ -227,7 +230,7 @@ class WatchHub:
         assert self._loop is not None
         started = self._loop.time()
         for job_id in [i for i, t in self._polled.items() if started - t > FOLLOW_SECONDS]:
-            self.forget(job_id)
+            self._unfollow(job_id)
         ids = list(self._watchers.keys() | self._polled.keys())
         if only is not None:
             ids = [i for i in ids if i in only]
