@@ -14,7 +14,7 @@ from starlette.responses import Response
 import pixserve
 from pixserve.web.body_limit import BodyLimit
 from pixserve.web.bots import install_bot_check, widget_origins
-from pixserve.web.context import AppContext
+from pixserve.web.context import AppContext, Lifecycle
 from pixserve.web.errors import install_error_handlers
 from pixserve.web.limits import SubmissionGate
 from pixserve.web.openapi import install_openapi
@@ -32,19 +32,19 @@ def create_app(ctx: AppContext) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         unwatch = ctx.watch_moves(hub_of(app).moved) if ctx.watch_moves is not None else None
+        started: list[Lifecycle] = []
         try:
             for service in ctx.background:
                 service.start()
-            try:
-                yield
-            finally:
-                for service in ctx.background:
-                    service.stop()
-                if ctx.close is not None:
-                    ctx.close()
-        finally:
+                started.append(service)
+            yield
+        finally:  # also when a service failed to start: those started stop again
+            for service in started:
+                service.stop()
             if unwatch is not None:
                 unwatch()
+            if ctx.close is not None:
+                ctx.close()
 
     app = FastAPI(
         title="pixserve",

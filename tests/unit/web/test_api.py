@@ -260,3 +260,33 @@ def test_static_files_are_revalidated(client):
     response = client.get("/static/favicon.svg")
     assert response.status_code == 200
     assert response.headers["cache-control"] == "no-cache" and response.headers["etag"]
+
+
+class _Service:
+    """A background service of the app that notes its starts and stops."""
+
+    def __init__(self, log: list[str], name: str, *, fails: bool = False) -> None:
+        self.log, self.name, self.fails = log, name, fails
+
+    def start(self) -> None:
+        if self.fails:
+            raise RuntimeError(f"{self.name} cannot start")
+        self.log.append(f"start {self.name}")
+
+    def stop(self) -> None:
+        self.log.append(f"stop {self.name}")
+
+
+def test_services_started_before_one_that_fails_are_stopped_and_the_stores_closed(
+    service, translator, catalog, settings
+) -> None:
+    # Otherwise the process exits with workers still holding their jobs' leases.
+    log: list[str] = []
+    ctx = AppContext(
+        settings=settings, jobs=service, translate=translator, catalog=catalog,
+        background=[_Service(log, "workers"), _Service(log, "sweeper", fails=True)],
+        close=lambda: log.append("close"),
+    )  # fmt: skip
+    with pytest.raises(RuntimeError, match="sweeper cannot start"), TestClient(create_app(ctx)):
+        pass
+    assert log == ["start workers", "stop workers", "close"]
