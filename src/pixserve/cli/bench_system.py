@@ -246,8 +246,7 @@ def process_cpu_seconds(pid: int) -> float:
 
 def _own_cpu() -> float:
     """This process's CPU seconds so far: the clients' threads, during ``e2e``."""
-    times = os.times()
-    return times.user + times.system
+    return process_cpu_seconds(os.getpid())
 
 
 def model_only(style: str, size: int, *, runs: int) -> dict[str, Any]:

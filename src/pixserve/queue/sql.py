@@ -117,13 +117,9 @@ class SqlJobStore(SqlUpkeep):
         processes wake this one too. Best effort: callers still poll now and then.
         """
         if self._postgres:
+            wake = self._wakeup.notify
             with self._listener_lock:
-                if self._listener is None:
-                    wake = self._wakeup.notify
-                    self._listener = PgListener(
-                        libpq_conninfo(self._engine.url), lambda _: wake(), on_connect=wake
-                    )
-                    self._listener.start()
+                self._listener = self._listening(self._listener, lambda _: wake(), on_connect=wake)
         return self._wakeup.watch(event)
 
     def watch_moves(self, callback: Callable[[str], None]) -> Callable[[], None]:
@@ -133,14 +129,19 @@ class SqlJobStore(SqlUpkeep):
         the caller's next read."""
         if self._postgres:
             with self._listener_lock:
-                if self._moves_listener is None:
-                    self._moves_listener = PgListener(
-                        libpq_conninfo(self._engine.url),
-                        self._heard_move,
-                        channel=MOVES_CHANNEL,
-                    )
-                    self._moves_listener.start()
+                self._moves_listener = self._listening(
+                    self._moves_listener, self._heard_move, channel=MOVES_CHANNEL
+                )
         return self._move_listeners.watch(callback)
+
+    def _listening(
+        self, listener: PgListener | None, on_notify: Callable[[str], None], **options: Any
+    ) -> PgListener:
+        """``listener``, or, if there is none yet, a new one started on this database."""
+        if listener is None:
+            listener = PgListener(libpq_conninfo(self._engine.url), on_notify, **options)
+            listener.start()
+        return listener
 
     def _moved(self, job_id: str) -> None:
         """Announce that a worker here ended ``job_id`` or handed it back: to this process's
