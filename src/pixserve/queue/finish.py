@@ -140,9 +140,9 @@ def finish_in(
         stats = {"p_style": style, "p_seconds": float(run_seconds), "p_now": now}
         conn.execute(record_run("sqlite"), stats)
         buckets = jm.run_rows(style, row["created_at"], row["started_at"], now)
-        conn.execute(jm.add_rows("sqlite", buckets))
+        conn.execute(jm.add_rows("sqlite"), buckets)
     if code is not None:
-        conn.execute(jm.add_rows("sqlite", [jm.error_row(style, code)]))
+        conn.execute(jm.add_rows("sqlite"), [jm.error_row(style, code)])
     if rows and row["status"] != _QUEUED:
         conn.execute(add_deliveries("sqlite"), list(rows))
     return row

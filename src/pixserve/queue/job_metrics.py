@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
+from functools import cache
 
 from sqlalchemy import (
     BigInteger,
@@ -108,9 +109,12 @@ def _insert(dialect: str) -> Insert:
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(job_metrics)
 
 
-def add_rows(dialect: str, rows: list[dict[str, object]]) -> Insert:
-    """One multi-row upsert of ``rows`` (from :func:`run_rows` or :func:`error_row`)."""
-    return _upsert(_insert(dialect).values(rows))
+@cache
+def add_rows(dialect: str) -> Insert:
+    """The upsert of one row, to execute with the rows of :func:`run_rows` or
+    :func:`error_row` as its parameters. Built once: a statement holding the rows themselves
+    differs with their number, so SQLAlchemy compiled it anew for every job."""
+    return _upsert(_insert(dialect))
 
 
 def error_row(style: str, code: str) -> dict[str, object]:
