@@ -55,12 +55,34 @@ def to_tensor(rgb: np.ndarray, spec: TensorIO) -> np.ndarray:
 def from_tensor(output: np.ndarray, spec: TensorIO, input_shape: tuple[int, ...]) -> np.ndarray:
     """Undo :func:`to_tensor` on the model's output: an RGB uint8 image of input size × scale.
 
+    Scaled, rounded and saturated to bytes in one pass per channel (OpenCV's saturating
+    arithmetic), then interleaved: the float steps one after another took five full-size
+    passes and three full-size arrays (2.0 against 0.2 ms at 512², 7.1 against 1.2 ms at
+    1024²; at most one level apart, where a value lies within rounding of a half).
+
     Raises :class:`ModelError` when the output does not have the shape the bundle promised.
     """
-    pixels = output_pixels(output, spec, input_shape)  # a fresh array: rounded in place
-    np.rint(pixels, out=pixels)
-    np.clip(pixels, 0, 255, out=pixels)
-    return pixels.astype(np.uint8, order="C")
+    if spec.input_size is not None:  # resized back as floats, then rounded
+        pixels = output_pixels(output, spec, input_shape)  # a fresh array: rounded in place
+        np.rint(pixels, out=pixels)
+        np.clip(pixels, 0, 255, out=pixels)
+        return pixels.astype(np.uint8, order="C")
+    img = _cropped(output, spec, input_shape)
+    scale, offset = _AFFINE[spec.range]
+    alpha, beta = 1.0 / scale, -offset / scale
+
+    def to_bytes(values: np.ndarray) -> np.ndarray:
+        return cv2.addWeighted(values, alpha, values, 0.0, beta, dtype=cv2.CV_8U)
+
+    if img.shape[2] == 3 and img.strides[2] == img.itemsize:  # NHWC: one call for all three
+        rgb = to_bytes(img)
+        return np.ascontiguousarray(rgb[..., ::-1]) if spec.channels is Channels.BGR else rgb
+    planes = [to_bytes(img[..., c]) for c in range(img.shape[2])]  # NCHW: each contiguous
+    if len(planes) == 1:  # grey: the same plane three times
+        planes *= 3
+    elif spec.channels is Channels.BGR:
+        planes.reverse()
+    return cv2.merge(planes)
 
 
 def output_pixels(output: np.ndarray, spec: TensorIO, input_shape: tuple[int, ...]) -> np.ndarray:
@@ -68,12 +90,28 @@ def output_pixels(output: np.ndarray, spec: TensorIO, input_shape: tuple[int, ..
 
     Tiling blends these before rounding. Raises :class:`ModelError` for a wrong shape.
     """
-    want_h, want_w = input_shape[0] * spec.scale, input_shape[1] * spec.scale
     if spec.input_size is not None:
         pixels = output_pixels(
             output, spec.model_copy(update={"input_size": None}), (spec.input_size, spec.input_size)
         )
-        return _resize(pixels, want_h, want_w)
+        return _resize(pixels, input_shape[0] * spec.scale, input_shape[1] * spec.scale)
+    img = _cropped(output, spec, input_shape)
+    if img.shape[2] == 1:
+        img = np.repeat(img, 3, axis=2)
+    scale, offset = _AFFINE[spec.range]
+    pixels = img - np.float32(offset)  # one full-size copy, then in place
+    pixels /= np.float32(scale)
+    if spec.channels is Channels.BGR:
+        pixels = pixels[..., ::-1]
+    return pixels
+
+
+def _cropped(output: np.ndarray, spec: TensorIO, input_shape: tuple[int, ...]) -> np.ndarray:
+    """The model's output image as an (H, W, C) view, C 1 or 3, cropped to input × scale.
+
+    Raises :class:`ModelError` for a wrong shape.
+    """
+    want_h, want_w = input_shape[0] * spec.scale, input_shape[1] * spec.scale
     if output.ndim == 3:
         output = output[None]  # a model that drops the batch axis for a batch of one
     if output.ndim != 4 or output.shape[0] < 1:
@@ -82,9 +120,7 @@ def output_pixels(output: np.ndarray, spec: TensorIO, input_shape: tuple[int, ..
     if spec.layout is Layout.NCHW:
         img = img.transpose(1, 2, 0)  # (H', W', C)
     channels = img.shape[2]
-    if channels == 1:
-        img = np.repeat(img, 3, axis=2)
-    elif channels != 3:
+    if channels not in (1, 3):
         raise ModelError(
             f"model output has {channels} channels ({spec.layout.value} {output.shape}), expected 3"
         )
@@ -93,13 +129,7 @@ def output_pixels(output: np.ndarray, spec: TensorIO, input_shape: tuple[int, ..
             f"model output is {img.shape[1]}×{img.shape[0]}, expected at least "
             f"{want_w}×{want_h} (input × scale {spec.scale}); check [model] scale"
         )
-    img = img[:want_h, :want_w]
-    scale, offset = _AFFINE[spec.range]
-    pixels = img - np.float32(offset)  # one full-size copy, then in place
-    pixels /= np.float32(scale)
-    if spec.channels is Channels.BGR:
-        pixels = pixels[..., ::-1]
-    return pixels
+    return img[:want_h, :want_w]
 
 
 def _resize(image: np.ndarray, height: int, width: int) -> np.ndarray:

@@ -46,3 +46,37 @@ def test_the_batch_is_the_plain_recipe_to_the_bit(
     np.testing.assert_array_equal(x, want)
     back = from_tensor(x, spec, rgb.shape)  # and the way back gives the photo again
     np.testing.assert_array_equal(back, rgb)
+
+
+def plain_back(output: np.ndarray, spec: ModelSpec, shape: tuple[int, int]) -> np.ndarray:
+    """The float recipe ``from_tensor`` fuses: crop, unscale, round, clip, RGB order."""
+    img = output[0].transpose(1, 2, 0) if spec.layout is Layout.NCHW else output[0]
+    img = img[: shape[0], : shape[1]]
+    if img.shape[2] == 1:
+        img = np.repeat(img, 3, axis=2)
+    scale, offset = AFFINE[spec.range]
+    pixels = np.clip(np.rint((img.astype(np.float64) - offset) / scale), 0, 255)
+    return (pixels[..., ::-1] if spec.channels is Channels.BGR else pixels).astype(np.uint8)
+
+
+@pytest.mark.parametrize(
+    ("value_range", "channels", "layout", "planes"),
+    list(itertools.product(ValueRange, Channels, Layout, (1, 3))),
+)
+def test_the_image_is_the_float_recipe(
+    value_range: ValueRange, channels: Channels, layout: Layout, planes: int
+) -> None:
+    """Outputs past the range saturate; values a rounding away from a half may differ by one
+    level, no more, and only there."""
+    spec = ModelSpec(path=Path("m.onnx"), range=value_range, channels=channels, layout=layout)
+    scale, offset = AFFINE[value_range]
+    levels = np.random.default_rng(planes).uniform(-20, 275, (1, 41, 58, planes))
+    output = (levels * scale + offset).astype(np.float32)  # the model's own units
+    if layout is Layout.NCHW:
+        output = np.ascontiguousarray(output.transpose(0, 3, 1, 2))
+    image = from_tensor(output, spec, (39, 55))
+    want = plain_back(output, spec, (39, 55))
+    assert image.shape == (39, 55, 3) and image.dtype == np.uint8 and image.flags.c_contiguous
+    difference = np.abs(image.astype(int) - want.astype(int))
+    assert difference.max() <= 1 and np.count_nonzero(difference) <= 2
+    assert (image == 0).any() and (image == 255).any()  # saturated at both ends
