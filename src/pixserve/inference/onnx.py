@@ -59,6 +59,9 @@ class OnnxEngine:
         options = ort.SessionOptions()
         options.log_severity_level = 3  # errors only; warnings about unused nodes are noise
         options.enable_cpu_mem_arena = False
+        # Idle pool threads sleep instead of spinning: after each run a spinning thread kept
+        # a core busy while the worker encoded and stored the result and the web answered.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         if threads is not None:
             if threads < 1:
                 raise ValueError("threads must be ≥ 1")
