@@ -307,6 +307,11 @@ def e2e(style: str, images: int, clients: int, size: int, workers: int, as_json:
     click.echo(f"end to end   {result['e2e_images_per_s']:.3g} images/s")
     click.echo(f"model alone  {result['model_images_per_s']:.3g} images/s ({result['engine']})")
     click.echo(f"end to end is {result['ratio']:.0%} of the model alone")
+    if result["worker_ms_per_job"] is not None:
+        click.echo(
+            f"the worker held each job {result['worker_ms_per_job']:.0f} ms from claim to stored "
+            f"result (the model alone: {result['model_ms_per_image']:.0f} ms)"
+        )
     ceiling = result["ratio_ceiling"]
     click.echo(
         f"CPU per job: server {result['server_cpu_ms_per_job']:.0f} ms, clients "
