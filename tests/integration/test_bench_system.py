@@ -35,6 +35,7 @@ def test_e2e_measures_the_system_and_the_model(tmp_path, monkeypatch) -> None:
     assert found["cores"] >= 1 and found["ratio_ceiling"] > 0
     # /metrics counted the run's three successes: the worker held each at least a moment.
     assert found["worker_ms_per_job"] > 0 and found["model_ms_per_image"] > 0
+    assert found["model_ms_before"] > 0 and found["model_ms_after"] > 0  # the model, twice
     assert found["machine"]
 
 

@@ -305,7 +305,11 @@ def e2e(style: str, images: int, clients: int, size: int, workers: int, as_json:
     click.echo(f"{style} at {size}×{size}, {images} jobs from {clients} clients, {workers} "
                f"worker(s), on {this_cpu().describe()}")  # fmt: skip
     click.echo(f"end to end   {result['e2e_images_per_s']:.3g} images/s")
-    click.echo(f"model alone  {result['model_images_per_s']:.3g} images/s ({result['engine']})")
+    click.echo(
+        f"model alone  {result['model_images_per_s']:.3g} images/s ({result['engine']}; "
+        f"{result['model_ms_before']:.0f} ms per image before the run, "
+        f"{result['model_ms_after']:.0f} ms after)"
+    )
     click.echo(f"end to end is {result['ratio']:.0%} of the model alone")
     if result["worker_ms_per_job"] is not None:
         click.echo(
