@@ -58,6 +58,8 @@ class InvertRenderer:
         self.gate: threading.Event | None = None
         self.started = threading.Event()
         self.preview_side: int | None = None
+        #: What decode_side answers per style (the worker then decodes a JPEG near it).
+        self.decode_sides: dict[str, int] = {}
         #: Jobs per batch the style asks for, and the size of each ``render_batch`` call.
         self.batch = 1
         self.batches: list[int] = []
@@ -66,6 +68,9 @@ class InvertRenderer:
 
     def batch_limit(self, style: str, requested: int | None = None) -> int:
         return self.batch
+
+    def decode_side(self, style: str, crop: Crop | None) -> int | None:
+        return self.decode_sides.get(style)
 
     def render_batch(self, style: str, items: Sequence[RenderItem]) -> list[np.ndarray | Exception]:
         """Each item rendered as ``render`` would, its failure in its place."""

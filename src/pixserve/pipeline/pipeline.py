@@ -27,6 +27,7 @@ from pixserve.pipeline.steps import (
     OperatorStep,
     Progress,
     ReportsProgress,
+    ResizeToInput,
     Step,
     make_post_step,
     neural_style_step,
@@ -57,6 +58,16 @@ class Pipeline:
     def names(self) -> list[str]:
         """The step names in order, e.g. ``["crop", "limit_size", "model", "sharpen"]``."""
         return [step.name for step in self.steps]
+
+    def decode_side(self, crop: Crop | None) -> int | None:
+        """The size limit a photo meets before any step reads it, when nothing after it
+        needs the photo's full size: the whole photo (no ``crop``, whose rectangle is in
+        full-size pixels), no face step (it looks for faces in the full photo) and no step
+        that returns the input's own size (``resize_to_input``). None otherwise."""
+        if crop is not None or any(isinstance(s, (FaceStep, ResizeToInput)) for s in self.steps):
+            return None
+        first = [step for step in self.steps if not isinstance(step, CropStep)][:1]
+        return first[0].max_side if first and isinstance(first[0], LimitSize) else None
 
     def output_size(self, width: int, height: int) -> tuple[int, int]:
         """The (width, height) :meth:`run` returns for a ``width``×``height`` image sent

@@ -78,6 +78,13 @@ class Renderer:
         """Run ``style`` on several images at once; see :meth:`Pipeline.run_batch`."""
         return self.pipeline(style).run_batch(items)
 
+    def decode_side(self, style: str, crop: Crop | None) -> int | None:
+        """See :meth:`Pipeline.decode_side`; None for a style that cannot run here."""
+        try:
+            return self.pipeline(style).decode_side(crop)
+        except PixserveError:
+            return None
+
     def output_size(self, style: str, width: int, height: int) -> tuple[int, int] | None:
         """The (width, height) ``style`` returns for a ``width``×``height`` picture sent
         with a crop (see :meth:`Pipeline.output_size`); None when the style cannot run here.

@@ -75,6 +75,11 @@ class Renderer(Protocol):
         """A smaller, watermarked copy of a result, or None if the style declares no preview."""
         ...
 
+    def decode_side(self, style: str, crop: Crop | None) -> int | None:
+        """The longer side ``style`` shrinks a photo to before anything looks at it (so it
+        may be decoded at about that size); None when the full size matters."""
+        ...
+
     def output_size(self, style: str, width: int, height: int) -> tuple[int, int] | None:
         """The (width, height) ``style`` returns for a ``width``×``height`` picture sent with
         a crop; None when the style cannot run on this node."""

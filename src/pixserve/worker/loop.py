@@ -347,7 +347,8 @@ class Worker:
 
     def _decode(self, job: Job, beat: Heartbeat) -> np.ndarray:
         """The job's original, upright, as RGB pixels."""
-        decoded = decode_upload(self.blobs.get(job.input_key), self.settings)
+        fit = self.renderer.decode_side(job.style, job.crop)
+        decoded = decode_upload(self.blobs.get(job.input_key), self.settings, fit=fit)
         beat.set_progress(0.05)
         return decoded.pixels
 

@@ -8,6 +8,7 @@ import resource
 import time
 from collections.abc import Callable
 
+import cv2
 import numpy as np
 import pytest
 from PIL import Image, ImageFile, JpegImagePlugin
@@ -278,3 +279,48 @@ def test_read_size_of_garbage_after_magic_is_corrupt() -> None:
 def test_read_size_does_not_decode() -> None:
     # A truncated file still has a complete header: its size is known without the pixels.
     assert read_size(truncated_jpeg()) == (451, 300)
+
+
+@pytest.mark.parametrize(
+    ("fit", "size", "decoded_at"),
+    [
+        (None, (1200, 800), 1),
+        (700, (700, 467), 1),  # under twice the limit: decoded in full, then shrunk
+        (600, (600, 400), 2),  # decoded at half size, so shrinking has nothing left to do
+        (250, (250, 167), 4),  # a quarter
+        (100, (100, 67), 8),  # an eighth, the smallest libjpeg decodes
+        (20, (20, 13), 8),
+    ],
+)
+def test_a_large_jpeg_decodes_near_the_size_it_will_be_shrunk_to(
+    monkeypatch: pytest.MonkeyPatch, fit: int | None, size: tuple[int, int], decoded_at: int
+) -> None:
+    original = cv2.resize(photo("chelsea"), (1200, 800), interpolation=cv2.INTER_CUBIC)
+    loaded: list[tuple[int, int]] = []
+    load = JpegImagePlugin.JpegImageFile.load
+
+    def spy(im: JpegImagePlugin.JpegImageFile) -> object:
+        loaded.append(im.size)  # the size libjpeg decodes at, after draft()
+        return load(im)
+
+    monkeypatch.setattr(JpegImagePlugin.JpegImageFile, "load", spy)
+    decoded = decode_image(jpeg_bytes(original), **LIMITS, fit=fit)
+    assert loaded[0] == (1200 // decoded_at, 800 // decoded_at)
+    # The size a full decode shrinks to, and the same picture.
+    assert decoded.size == size
+    full = cv2.resize(original, size, interpolation=cv2.INTER_AREA)
+    assert mean_error(decoded.pixels, full) < 2.5
+
+
+def test_the_fit_applies_to_the_longer_side_and_the_picture_turns_upright() -> None:
+    wide = cv2.resize(photo("chelsea"), (1200, 800), interpolation=cv2.INTER_CUBIC)
+    decoded = decode_image(jpeg_bytes(wide, exif_orientation=6), **LIMITS, fit=600)
+    assert decoded.size == (400, 600)  # stored 1200×800, turned upright
+    assert decoded.pixels.flags.c_contiguous
+
+
+def test_other_formats_are_shrunk_after_a_full_decode_and_the_pixel_limit_holds() -> None:
+    big = cv2.resize(photo("chelsea"), (1200, 800), interpolation=cv2.INTER_CUBIC)
+    assert decode_image(png_bytes(big), **LIMITS, fit=100).size == (100, 67)
+    with pytest.raises(ImageTooLarge):  # the full size counts, not the decoded one
+        decode_image(jpeg_bytes(big), max_bytes=10**7, max_pixels=500_000, fit=100)

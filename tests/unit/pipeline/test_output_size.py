@@ -12,9 +12,11 @@ import numpy as np
 import pytest
 
 from pixserve.domain import Crop
+from pixserve.imaging import decode_image
 from pixserve.inference import EngineCache
 from pixserve.pipeline import Catalog, Kind, build_pipeline, load_bundle
 from pixserve.pipeline.renderer import Renderer
+from tests.support.images import jpeg_bytes
 from tests.unit.inference import tiny_models
 from tests.unit.pipeline.bundles import onnx_toml, write_bundle
 from tests.unit.pipeline.test_tiling import local_upscaler
@@ -85,3 +87,35 @@ def test_sizes_are_at_least_one_pixel(renderer: Renderer) -> None:
     with pytest.raises(ValueError, match="at least 1×1"):
         renderer.pipeline("oil").output_size(0, 10)
     assert renderer.output_size("pencil", 20_000, 1) == (1600, 1)
+
+
+@pytest.mark.parametrize("size", [(4032, 3024), (2999, 2001), (3001, 4003)])
+@pytest.mark.parametrize("style", ["oil", "pencil", "mosaic"])
+def test_a_photo_decoded_near_the_limit_keeps_the_promise(
+    renderer: Renderer, style: str, size: tuple[int, int]
+) -> None:
+    """The worker decodes a large JPEG at a fraction of its size (``decode_side``): the
+    result must still be the size promised for the full photo."""
+    side = renderer.decode_side(style, None)
+    assert side == renderer.pipeline(style).style.max_side
+    jpeg = jpeg_bytes(noise(*size))
+    decoded = decode_image(jpeg, max_bytes=10**8, max_pixels=10**8, fit=side)
+    out = renderer.render(style, decoded.pixels)
+    assert renderer.output_size(style, *size) == (out.shape[1], out.shape[0])
+
+
+def test_only_a_whole_photo_shrunk_first_decodes_near_the_limit(tmp_path: Path) -> None:
+    """A crop is in full-size pixels, a face is looked for in the full photo, and
+    ``resize_to_input`` returns the full size: those decode in full."""
+    model = tiny_models.upscale2(tmp_path / "m.onnx")
+    cases = {
+        "plain": ("max_side = 300", 300),
+        "sized": ('max_side = 300\npost = ["resize_to_input"]', None),
+        "face": ("max_side = 300\nface = { required = true }", None),
+    }
+    for name, (lines, side) in cases.items():
+        toml = f'name = "{name}"\nkind = "onnx"\n[model]\nrange = "0..1"\nscale = 2\n'
+        bundle = write_bundle(tmp_path, name, toml + f"[pipeline]\n{lines}\n", model)
+        pipeline = build_pipeline(load_bundle(bundle), EngineCache(threads=1))
+        assert pipeline.decode_side(None) == side, name
+        assert pipeline.decode_side(Crop(0, 0, 10, 10)) is None

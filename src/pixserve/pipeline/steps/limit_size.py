@@ -7,6 +7,7 @@ from typing import ClassVar
 
 import cv2
 
+from pixserve.imaging.fit import fit_within
 from pixserve.pipeline.steps.base import Frame
 
 
@@ -28,9 +29,4 @@ class LimitSize:
 
     def output_shape(self, shape: tuple[int, int], source: tuple[int, int]) -> tuple[int, int]:
         """(height, width) after the limit: the longer side at most ``max_side``, aspect kept."""
-        h, w = shape
-        longest = max(h, w)
-        if longest <= self.max_side:
-            return shape
-        factor = self.max_side / longest
-        return max(1, round(h * factor)), max(1, round(w * factor))
+        return fit_within(shape[0], shape[1], self.max_side)
