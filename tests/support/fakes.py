@@ -70,7 +70,7 @@ class InvertRenderer:
         return self.batch
 
     def decode_side(self, style: str, crop: Crop | None) -> int | None:
-        return self.decode_sides.get(style)
+        return None if crop is not None else self.decode_sides.get(style)
 
     def render_batch(self, style: str, items: Sequence[RenderItem]) -> list[np.ndarray | Exception]:
         """Each item rendered as ``render`` would, its failure in its place."""

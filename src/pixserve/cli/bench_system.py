@@ -37,10 +37,10 @@ import urllib.request
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import cv2
 import numpy as np
@@ -194,7 +194,64 @@ def e2e(style: str, *, images: int, clients: int, size: int, workers: int) -> di
     """
     image = photo_jpeg(size, size)
     runs = max(3, min(images, 10))
-    before = model_only(style, size, runs=runs)
+    # One data dir for both timings: the second finds the first's engine decision, where
+    # a CPU that times engines (AVX512-BF16 without AMX) could otherwise pick another.
+    alone = Path(tempfile.mkdtemp(prefix="pixserve-bench-"))
+    try:
+        before = model_only(style, size, runs=runs, data_dir=alone)
+        run = _e2e_run(style, image, images=images, clients=clients, workers=workers)
+        after = model_only(style, size, runs=runs, data_dir=alone)
+    finally:
+        shutil.rmtree(alone, ignore_errors=True)
+    seconds, server_cpu, client_cpu = run.seconds, run.server_cpu, run.client_cpu
+    model = {
+        "seconds": float(np.median([*before["times"], *after["times"]])),
+        "cpu_seconds": (before["cpu_seconds"] + after["cpu_seconds"]) / 2,
+        "engine": after["engine"],
+    }
+    p50, p99 = np.percentile(run.status_latencies, [50, 99]) * 1000
+    cores = len(os.sched_getaffinity(0))
+    job_cpu = (server_cpu + client_cpu) / images
+    return {
+        "style": style,
+        "size": size,
+        "images": images,
+        "clients": clients,
+        "workers": workers,
+        "e2e_images_per_s": images / seconds,
+        "model_images_per_s": 1 / model["seconds"],
+        "engine": model["engine"],
+        "ratio": images / seconds * model["seconds"],
+        "status_p50_ms": float(p50),
+        "status_p99_ms": float(p99),
+        "cores": cores,
+        # Claim to stored result, the mean over the run: against the model alone, what the
+        # worker spends on each job besides the model (decoding, encoding, storage, database).
+        "worker_ms_per_job": run.held_sum / run.held_count * 1000 if run.held_count else None,
+        "model_ms_per_image": model["seconds"] * 1000,
+        "model_ms_before": before["seconds"] * 1000,
+        "model_ms_after": after["seconds"] * 1000,
+        "server_cpu_ms_per_job": server_cpu / images * 1000,
+        "client_cpu_ms_per_job": client_cpu / images * 1000,
+        "model_cpu_ms_per_image": model["cpu_seconds"] * 1000,
+        # Every core busy, nothing else running: the most this machine could do.
+        "ratio_ceiling": cores / job_cpu * model["seconds"] if job_cpu > 0 else None,
+    }
+
+
+class _Run(NamedTuple):
+    """What one e2e run through a server measured."""
+
+    seconds: float
+    server_cpu: float
+    client_cpu: float
+    held_sum: float  # run-time histogram (/metrics): the run's jobs' seconds and count
+    held_count: int
+    status_latencies: list[float]
+
+
+def _e2e_run(style: str, image: bytes, *, images: int, clients: int, workers: int) -> _Run:
+    """``images`` jobs of ``image`` from ``clients`` clients through a fresh server."""
     with (
         tempfile.TemporaryDirectory(prefix="pixserve-bench-") as tmp,
         running(Path(tmp), workers=workers) as server,
@@ -221,43 +278,16 @@ def e2e(style: str, *, images: int, clients: int, size: int, workers: int) -> di
         seconds = time.perf_counter() - start
         server_cpu, client_cpu = server.cpu_seconds() - server_cpu, _own_cpu() - client_cpu
         held_sum, held_count = run_seconds(server, style)
-        held_sum, held_count = held_sum - held_before[0], held_count - held_before[1]
         stop.set()
         watcher.join()
-    after = model_only(style, size, runs=runs)
-    model = {
-        "seconds": float(np.median([*before["times"], *after["times"]])),
-        "cpu_seconds": (before["cpu_seconds"] + after["cpu_seconds"]) / 2,
-        "engine": after["engine"],
-    }
-    p50, p99 = np.percentile(probe_latencies, [50, 99]) * 1000
-    cores = len(os.sched_getaffinity(0))
-    job_cpu = (server_cpu + client_cpu) / images
-    return {
-        "style": style,
-        "size": size,
-        "images": images,
-        "clients": clients,
-        "workers": workers,
-        "e2e_images_per_s": images / seconds,
-        "model_images_per_s": 1 / model["seconds"],
-        "engine": model["engine"],
-        "ratio": images / seconds * model["seconds"],
-        "status_p50_ms": float(p50),
-        "status_p99_ms": float(p99),
-        "cores": cores,
-        # Claim to stored result, the mean over the run: against the model alone, what the
-        # worker spends on each job besides the model (decoding, encoding, storage, database).
-        "worker_ms_per_job": held_sum / held_count * 1000 if held_count else None,
-        "model_ms_per_image": model["seconds"] * 1000,
-        "model_ms_before": before["seconds"] * 1000,
-        "model_ms_after": after["seconds"] * 1000,
-        "server_cpu_ms_per_job": server_cpu / images * 1000,
-        "client_cpu_ms_per_job": client_cpu / images * 1000,
-        "model_cpu_ms_per_image": model["cpu_seconds"] * 1000,
-        # Every core busy, nothing else running: the most this machine could do.
-        "ratio_ceiling": cores / job_cpu * model["seconds"] if job_cpu > 0 else None,
-    }
+    return _Run(
+        seconds,
+        server_cpu,
+        client_cpu,
+        held_sum - held_before[0],
+        held_count - held_before[1],
+        probe_latencies,
+    )
 
 
 def run_seconds(server: Server, style: str) -> tuple[float, int]:
@@ -286,33 +316,40 @@ def _own_cpu() -> float:
     return process_cpu_seconds(os.getpid())
 
 
-def model_only(style: str, size: int, *, runs: int) -> dict[str, Any]:
-    """Seconds per image of ``style``'s whole pipeline in this process (same engine policy)."""
+def model_only(style: str, size: int, *, runs: int, data_dir: Path | None = None) -> dict[str, Any]:
+    """Seconds per image of ``style``'s whole pipeline in this process (same engine policy),
+    in ``data_dir`` (default: a fresh one) for its engine decisions."""
+    with ExitStack() as stack:
+        if data_dir is None:
+            data_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="pixserve-")))
+        return _model_only(style, size, runs=runs, data_dir=data_dir)
+
+
+def _model_only(style: str, size: int, *, runs: int, data_dir: Path) -> dict[str, Any]:
     from pixserve.bootstrap import build_runtime
     from pixserve.core.settings import get_settings
 
-    with tempfile.TemporaryDirectory(prefix="pixserve-bench-") as tmp:
-        settings = get_settings().model_copy(update={"data_dir": Path(tmp)})
-        runtime = build_runtime(settings, warm=False)
-        try:
-            pixels = cv2.resize(sample_photo(), (size, size), interpolation=cv2.INTER_CUBIC)
-            pipeline = runtime.renderer.pipeline(style)
+    settings = get_settings().model_copy(update={"data_dir": data_dir})
+    runtime = build_runtime(settings, warm=False)
+    try:
+        pixels = cv2.resize(sample_photo(), (size, size), interpolation=cv2.INTER_CUBIC)
+        pipeline = runtime.renderer.pipeline(style)
+        pipeline.run(pixels)
+        times, cpu = [], time.process_time()
+        for _ in range(runs):
+            start = time.perf_counter()
             pipeline.run(pixels)
-            times, cpu = [], time.process_time()
-            for _ in range(runs):
-                start = time.perf_counter()
-                pipeline.run(pixels)
-                times.append(time.perf_counter() - start)
-            cpu = time.process_time() - cpu
-            engine = pipeline.engine
-            return {
-                "seconds": float(np.median(times)),
-                "times": times,
-                "cpu_seconds": cpu / runs,
-                "engine": str(engine.spec) if engine else "operator",
-            }
-        finally:
-            runtime.close()
+            times.append(time.perf_counter() - start)
+        cpu = time.process_time() - cpu
+        engine = pipeline.engine
+        return {
+            "seconds": float(np.median(times)),
+            "times": times,
+            "cpu_seconds": cpu / runs,
+            "engine": str(engine.spec) if engine else "operator",
+        }
+    finally:
+        runtime.close()
 
 
 # --- coldstart ------------------------------------------------------------------------

@@ -63,7 +63,9 @@ class Pipeline:
         """The size limit a photo meets before any step reads it, when nothing after it
         needs the photo's full size: the whole photo (no ``crop``, whose rectangle is in
         full-size pixels), no face step (it looks for faces in the full photo) and no step
-        that returns the input's own size (``resize_to_input``). None otherwise."""
+        that returns the input's own size (``resize_to_input``). None otherwise. A step that
+        reads the photo itself (``normalise_colours``: its colour statistics) then sees it at
+        that size, which moves a mean not at all and a spread only by the finest detail."""
         if crop is not None or any(isinstance(s, (FaceStep, ResizeToInput)) for s in self.steps):
             return None
         first = [step for step in self.steps if not isinstance(step, CropStep)][:1]

@@ -25,7 +25,17 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Select, Update, bindparam, case, null, select, union_all
+from sqlalchemy import (
+    Connection,
+    Insert,
+    Select,
+    Update,
+    bindparam,
+    case,
+    null,
+    select,
+    union_all,
+)
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.sql.selectable import CTE
 
@@ -120,6 +130,13 @@ def chain_params(
     return given
 
 
+@cache
+def _sqlite_upserts() -> tuple[Insert, Insert]:
+    """SQLite's run-statistics and histogram upserts, built once: SQLAlchemy then compiles
+    each once, where building them per job cost a compile per job."""
+    return record_run("sqlite"), jm.add_rows("sqlite")
+
+
 def finish_in(
     conn: Connection,
     update: Update,
@@ -136,13 +153,13 @@ def finish_in(
     if row is None:
         return None
     style = row["style"]
+    run_stats, metrics = _sqlite_upserts()
     if run_seconds is not None:
         stats = {"p_style": style, "p_seconds": float(run_seconds), "p_now": now}
-        conn.execute(record_run("sqlite"), stats)
-        buckets = jm.run_rows(style, row["created_at"], row["started_at"], now)
-        conn.execute(jm.add_rows("sqlite"), buckets)
+        conn.execute(run_stats, stats)
+        conn.execute(metrics, jm.run_rows(style, row["created_at"], row["started_at"], now))
     if code is not None:
-        conn.execute(jm.add_rows("sqlite"), [jm.error_row(style, code)])
+        conn.execute(metrics, [jm.error_row(style, code)])
     if rows and row["status"] != _QUEUED:
         conn.execute(add_deliveries("sqlite"), list(rows))
     return row

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
-from functools import cache
 
 from sqlalchemy import (
     BigInteger,
@@ -109,11 +108,10 @@ def _insert(dialect: str) -> Insert:
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(job_metrics)
 
 
-@cache
 def add_rows(dialect: str) -> Insert:
     """The upsert of one row, to execute with the rows of :func:`run_rows` or
-    :func:`error_row` as its parameters. Built once: a statement holding the rows themselves
-    differs with their number, so SQLAlchemy compiled it anew for every job."""
+    :func:`error_row` as its parameters (a statement holding the rows themselves differs
+    with their number, so SQLAlchemy would compile it anew for every job)."""
     return _upsert(_insert(dialect))
 
 

@@ -14,7 +14,6 @@ and an early outlier does not linger.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 
 from sqlalchemy import ColumnElement, Float, Insert, bindparam, case, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -55,7 +54,6 @@ def _weight() -> ColumnElement[float]:
     return case((runs < WARMUP, one / (runs + one)), else_=literal(WEIGHT, Float()))
 
 
-@lru_cache(maxsize=64)
 def record_run(dialect: str, done: CTE | None = None) -> Insert:
     """``INSERT INTO style_stats … ON CONFLICT (style) DO UPDATE``: one run of
     ``:p_seconds`` at ``:p_now``, by :func:`next_mean`.
@@ -63,7 +61,6 @@ def record_run(dialect: str, done: CTE | None = None) -> Insert:
     Without ``done`` the style is ``:p_style``. With it (PostgreSQL only: the ``RETURNING``
     of the guarded success, as a ``WITH`` clause) the style comes from that row, so nothing is
     recorded when the guard did not match (see :mod:`pixserve.queue.finish`).
-    Built once for each ``dialect`` and ``done``, so SQLAlchemy compiles it once, not per job.
     """
     seconds = bindparam("p_seconds", type_=Float())
     now = bindparam("p_now", type_=UtcDateTime())

@@ -8,9 +8,9 @@ from pixserve.imaging import CheckedImage, DecodedImage, check_image, decode_ima
 
 
 def decode_upload(data: bytes, settings: Settings, *, fit: int | None = None) -> DecodedImage:
-    """Fully decode ``data`` (upright by EXIF) within ``max_upload_bytes`` and
-    ``max_pixels``, or raise the matching ``ImageError`` (``unsupported_image``,
-    ``corrupt_image``, ``image_too_large``). ``fit``: see :func:`decode_image`."""
+    """Decode ``data`` (upright by EXIF) within ``max_upload_bytes`` and ``max_pixels``,
+    or raise the matching ``ImageError`` (``unsupported_image``, ``corrupt_image``,
+    ``image_too_large``); with ``fit``, shrunk to that longer side (:func:`decode_image`)."""
     return decode_image(
         data, max_bytes=settings.max_upload_bytes, max_pixels=settings.max_pixels, fit=fit
     )

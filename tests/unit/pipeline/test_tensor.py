@@ -80,3 +80,23 @@ def test_the_image_is_the_float_recipe(
     difference = np.abs(image.astype(int) - want.astype(int))
     assert difference.max() <= 1 and np.count_nonzero(difference) <= 2
     assert (image == 0).any() and (image == 255).any()  # saturated at both ends
+
+
+@pytest.mark.parametrize("layout", list(Layout))
+def test_an_overflowed_output_saturates(layout: Layout) -> None:
+    """An fp16 model that overflows hands back infinities: white and black, as clipping."""
+    spec = ModelSpec(path=Path("m.onnx"), range=ValueRange.SIGNED, layout=layout)
+    output = np.full((1, 2, 2, 3), 0.5, np.float32)
+    output[0, 0, 0], output[0, 1, 1] = np.inf, -np.inf
+    if layout is Layout.NCHW:
+        output = np.ascontiguousarray(output.transpose(0, 3, 1, 2))
+    image = from_tensor(output, spec, (2, 2))
+    assert (image[0, 0] == 255).all() and (image[1, 1] == 0).all()
+    assert (image[0, 1] == 191).all()  # 0.5 in -1..1 is 191.25
+
+
+def test_a_runaway_output_saturates_too() -> None:
+    spec = ModelSpec(path=Path("m.onnx"), range=ValueRange.UNIT)
+    output = np.full((1, 3, 1, 2), 0.25, np.float32)
+    output[0, :, 0, 0] = 1e9  # far past what OpenCV's 32-bit rounding holds
+    assert from_tensor(output, spec, (1, 2)).tolist() == [[[255] * 3, [64] * 3]]

@@ -53,14 +53,15 @@ def test_a_photo_is_decoded_at_the_size_the_style_shrinks_it_to(
     service, worker, jobs, blobs, renderer, small_jpeg
 ):
     renderer.decode_sides["invert"] = 30  # the 60×40 photo: its longer side to 30
-    whole, cropped = submit(service, small_jpeg), submit(service, small_jpeg, crop="5,5,20,10")
+    # The crop lies where only the full-size photo reaches.
+    whole, cropped = submit(service, small_jpeg), submit(service, small_jpeg, crop="35,25,20,10")
     worker.run_once()
     worker.run_once()
     sizes = [
         decode_image(blobs.get(jobs.get(job).result_key), max_bytes=10**7, max_pixels=10**7).size
         for job in (whole, cropped)
     ]
-    assert sizes == [(30, 20), (20, 10)]  # a crop is in full-size pixels: decoded in full
+    assert sizes == [(30, 20), (20, 10)]
 
 
 def test_a_bad_image_fails_at_once(service, worker, jobs, renderer, small_jpeg):

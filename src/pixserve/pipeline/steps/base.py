@@ -27,7 +27,8 @@ class Frame:
     source_shape: tuple[int, int]
     crop: Crop | None = None
     #: The picture the style is applied to (after the crop and face crop, before the size
-    #: limit), for post steps that compare the result with it; None: ``pixels`` is it.
+    #: limit, unless the worker decoded it at that size: ``Pipeline.decode_side``), for post
+    #: steps that compare the result with it; None: ``pixels`` is it.
     photo: np.ndarray | None = None
 
     def with_pixels(self, pixels: np.ndarray) -> Frame:
