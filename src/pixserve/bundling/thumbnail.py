@@ -16,11 +16,11 @@ import numpy as np
 
 from pixserve.core.errors import NoFaceFound, PixserveError
 from pixserve.imaging import encode_image
+from pixserve.imaging.fit import fit_within
 from pixserve.imaging.sample import sample_photo
 from pixserve.inference import EngineCache
 from pixserve.pipeline import Style, build_pipeline
 from pixserve.pipeline.bundle import THUMBNAIL
-from pixserve.pipeline.operators.scale import fit_within
 from pixserve.pipeline.upscalers import UPSCALERS
 
 THUMBNAIL_SIDE = 256

@@ -37,7 +37,7 @@ import urllib.request
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -203,7 +203,6 @@ def e2e(style: str, *, images: int, clients: int, size: int, workers: int) -> di
         after = model_only(style, size, runs=runs, data_dir=alone)
     finally:
         shutil.rmtree(alone, ignore_errors=True)
-    seconds, server_cpu, client_cpu = run.seconds, run.server_cpu, run.client_cpu
     model = {
         "seconds": float(np.median([*before["times"], *after["times"]])),
         "cpu_seconds": (before["cpu_seconds"] + after["cpu_seconds"]) / 2,
@@ -211,17 +210,17 @@ def e2e(style: str, *, images: int, clients: int, size: int, workers: int) -> di
     }
     p50, p99 = np.percentile(run.status_latencies, [50, 99]) * 1000
     cores = len(os.sched_getaffinity(0))
-    job_cpu = (server_cpu + client_cpu) / images
+    job_cpu = (run.server_cpu + run.client_cpu) / images
     return {
         "style": style,
         "size": size,
         "images": images,
         "clients": clients,
         "workers": workers,
-        "e2e_images_per_s": images / seconds,
+        "e2e_images_per_s": images / run.seconds,
         "model_images_per_s": 1 / model["seconds"],
         "engine": model["engine"],
-        "ratio": images / seconds * model["seconds"],
+        "ratio": images / run.seconds * model["seconds"],
         "status_p50_ms": float(p50),
         "status_p99_ms": float(p99),
         "cores": cores,
@@ -231,8 +230,8 @@ def e2e(style: str, *, images: int, clients: int, size: int, workers: int) -> di
         "model_ms_per_image": model["seconds"] * 1000,
         "model_ms_before": before["seconds"] * 1000,
         "model_ms_after": after["seconds"] * 1000,
-        "server_cpu_ms_per_job": server_cpu / images * 1000,
-        "client_cpu_ms_per_job": client_cpu / images * 1000,
+        "server_cpu_ms_per_job": run.server_cpu / images * 1000,
+        "client_cpu_ms_per_job": run.client_cpu / images * 1000,
         "model_cpu_ms_per_image": model["cpu_seconds"] * 1000,
         # Every core busy, nothing else running: the most this machine could do.
         "ratio_ceiling": cores / job_cpu * model["seconds"] if job_cpu > 0 else None,
@@ -316,16 +315,9 @@ def _own_cpu() -> float:
     return process_cpu_seconds(os.getpid())
 
 
-def model_only(style: str, size: int, *, runs: int, data_dir: Path | None = None) -> dict[str, Any]:
+def model_only(style: str, size: int, *, runs: int, data_dir: Path) -> dict[str, Any]:
     """Seconds per image of ``style``'s whole pipeline in this process (same engine policy),
-    in ``data_dir`` (default: a fresh one) for its engine decisions."""
-    with ExitStack() as stack:
-        if data_dir is None:
-            data_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="pixserve-")))
-        return _model_only(style, size, runs=runs, data_dir=data_dir)
-
-
-def _model_only(style: str, size: int, *, runs: int, data_dir: Path) -> dict[str, Any]:
+    with ``data_dir`` for its engine decisions."""
     from pixserve.bootstrap import build_runtime
     from pixserve.core.settings import get_settings
 

@@ -15,7 +15,7 @@ from PIL import Image, ImageFile
 
 from pixserve.core.errors import CorruptImage, ImageTooLarge, PixserveError
 from pixserve.imaging.colour import to_srgb
-from pixserve.imaging.fit import fit_within
+from pixserve.imaging.fit import fitted_shape
 from pixserve.imaging.formats import ImageFormat, sniff_format
 from pixserve.imaging.orientation import apply_orientation, exif_orientation, upright_size
 
@@ -60,7 +60,7 @@ def decode_image(
     first frame of an animation is kept; EXIF orientation is applied; colour is converted to
     sRGB and alpha composited over white.
 
-    With ``fit``, the picture comes back shrunk (area averaging) to :func:`fit_within` that
+    With ``fit``, the picture comes back shrunk (area averaging) to :func:`fitted_shape` that
     longer side, the size its full decode would shrink to. A JPEG at least twice as large
     decodes at a half, a quarter or an eighth of its size first (libjpeg scales while it
     decodes), never below that size: a 12-megapixel phone photo for a 1024-px style took 35
@@ -83,7 +83,7 @@ def decode_image(
     upright = apply_orientation(pixels, orientation)
     if fit is not None:
         width, height = upright_size(full, orientation)
-        shape = fit_within(height, width, fit)
+        shape = fitted_shape(height, width, fit)
         if upright.shape[:2] != shape:
             upright = cv2.resize(upright, shape[::-1], interpolation=cv2.INTER_AREA)
     return DecodedImage(pixels=np.ascontiguousarray(upright), format=fmt, had_alpha=had_alpha)

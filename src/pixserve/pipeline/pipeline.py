@@ -68,8 +68,8 @@ class Pipeline:
         that size, which moves a mean not at all and a spread only by the finest detail."""
         if crop is not None or any(isinstance(s, (FaceStep, ResizeToInput)) for s in self.steps):
             return None
-        first = [step for step in self.steps if not isinstance(step, CropStep)][:1]
-        return first[0].max_side if first and isinstance(first[0], LimitSize) else None
+        first = next((step for step in self.steps if not isinstance(step, CropStep)), None)
+        return first.max_side if isinstance(first, LimitSize) else None
 
     def output_size(self, width: int, height: int) -> tuple[int, int]:
         """The (width, height) :meth:`run` returns for a ``width``×``height`` image sent

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from pixserve.imaging.fit import fit_within
 from pixserve.pipeline.operators.base import OperatorProgress
-from pixserve.pipeline.operators.scale import fit_within, odd, resize_to, unit
+from pixserve.pipeline.operators.scale import odd, resize_to, unit
 
 _WORK_SIDE = 512  # the bilateral passes run on a copy this size: their cost grows with radius
 

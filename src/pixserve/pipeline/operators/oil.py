@@ -9,8 +9,9 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
+from pixserve.imaging.fit import fit_within
 from pixserve.pipeline.operators.base import OperatorProgress, no_progress
-from pixserve.pipeline.operators.scale import fit_within, resize_to, unit
+from pixserve.pipeline.operators.scale import resize_to, unit
 from pixserve.pipeline.operators.texture import grain
 
 _SEED = 77

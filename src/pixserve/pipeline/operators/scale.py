@@ -20,16 +20,6 @@ def odd(size: float, minimum: int = 1) -> int:
     return n if n % 2 else n + 1
 
 
-def fit_within(pixels: np.ndarray, longest: int) -> np.ndarray:
-    """``pixels`` shrunk (INTER_AREA) so its longer side is at most ``longest``."""
-    h, w = pixels.shape[:2]
-    factor = longest / max(h, w)
-    if factor >= 1.0:
-        return pixels
-    size = (max(1, round(w * factor)), max(1, round(h * factor)))
-    return cv2.resize(pixels, size, interpolation=cv2.INTER_AREA)
-
-
 def resize_to(pixels: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     """``pixels`` resized (bicubic up, area down) to height and width ``shape[:2]``."""
     h, w = shape[:2]

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from pixserve.imaging.fit import fit_within
 from pixserve.pipeline.operators.base import OperatorProgress
-from pixserve.pipeline.operators.scale import fit_within, resize_to, unit
+from pixserve.pipeline.operators.scale import resize_to, unit
 from pixserve.pipeline.operators.texture import clouds, grain
 
 _SEED = 4242

@@ -7,7 +7,7 @@ from typing import ClassVar
 
 import cv2
 
-from pixserve.imaging.fit import fit_within
+from pixserve.imaging.fit import fitted_shape
 from pixserve.pipeline.steps.base import Frame
 
 
@@ -29,4 +29,4 @@ class LimitSize:
 
     def output_shape(self, shape: tuple[int, int], source: tuple[int, int]) -> tuple[int, int]:
         """(height, width) after the limit: the longer side at most ``max_side``, aspect kept."""
-        return fit_within(shape[0], shape[1], self.max_side)
+        return fitted_shape(shape[0], shape[1], self.max_side)
