@@ -81,6 +81,7 @@ def engine_policy(settings: Settings, workers: int) -> EnginePolicy:
         min_psnr=settings.min_psnr,
         threads=threads,
         cache_dir=settings.data_dir / "engines",
+        run_memory_mb=settings.run_memory_mb or None,
     )
 
 

@@ -145,6 +145,7 @@ def model(
         min_psnr=settings.min_psnr,
         threads=settings.engine_threads,
         cache_dir=settings.data_dir / "engines",
+        run_memory_mb=settings.run_memory_mb or None,
     )
     cache = EngineCache(policy=policy)
     chosen, decision = model_engine(cache, spec)

@@ -30,6 +30,7 @@ from pixserve.core.hardware import this_cpu
 from pixserve.inference import engines
 from pixserve.inference.engine import Engine
 from pixserve.inference.onnx import OnnxEngine
+from pixserve.inference.rows import WHOLE_PEAK, BoundedEngine
 from pixserve.inference.spec import BASELINE, Device, EngineSpec, Precision, Runtime
 from pixserve.inference.torch_onnx import cuda_available as torch_cuda
 
@@ -54,6 +55,9 @@ class EnginePolicy:
     threads: int | None = None
     #: Compiled blobs and int8 models (kept across restarts); None: nothing kept.
     cache_dir: Path | None = None
+    #: MB a whole-image fp32 run on the CPU may take; a larger input runs in row bands
+    #: (:class:`~pixserve.inference.rows.BoundedEngine`). None: always whole.
+    run_memory_mb: int | None = None
 
     def merged(
         self, engine: str | None, precision: str | None, min_psnr: float | None
@@ -65,6 +69,7 @@ class EnginePolicy:
             self.min_psnr if min_psnr is None else min_psnr,
             self.threads,
             self.cache_dir,
+            self.run_memory_mb,
         )
 
 
@@ -199,10 +204,18 @@ class EngineCache:
 
     def _build(self, path: Path, spec: EngineSpec, calibration: Probes | None) -> Engine:
         if spec == BASELINE:
-            return self._loader(path)
-        spec = EngineSpec(spec.runtime, spec.device, spec.precision, self.policy.threads)
-        batches = calibration() if calibration is not None else ()
-        return engines.build(path, spec, cache_dir=self.policy.cache_dir, calibration=batches)
+            engine = self._loader(path)
+        else:
+            spec = EngineSpec(spec.runtime, spec.device, spec.precision, self.policy.threads)
+            batches = calibration() if calibration is not None else ()
+            engine = engines.build(path, spec, cache_dir=self.policy.cache_dir, calibration=batches)
+        budget = self.policy.run_memory_mb
+        if budget and spec.device is Device.CPU and spec.precision is Precision.FP32:
+            peak = WHOLE_PEAK.get(spec.runtime)
+            if peak is not None:
+                threads = self.policy.threads
+                return BoundedEngine(engine, path, budget=budget << 20, peak=peak, threads=threads)
+        return engine
 
     def _decide(
         self, path: Path, policy: EnginePolicy, probes: Probes, span: float

@@ -120,6 +120,16 @@ def _release_later(engine: weakref.ref[OpenVinoEngine], runs: int) -> None:
         alive._release_if_idle(runs)
 
 
+def release_idle(*, but: OpenVinoEngine | None = None) -> None:
+    """Make every idle engine (``but`` one) give its activations back: called before a run,
+    so a worker serving many styles holds the largest style's activations, not the sum."""
+    with _holding_lock:
+        idle = [engine for engine in _holding if engine is not but]
+        _holding.clear()
+    for engine in idle:
+        engine._release_if_idle()
+
+
 def _weights_to_fp16(model: Any) -> None:
     """Store ``model``'s fp32 weights as fp16, for a bf16 engine.
 
@@ -250,11 +260,7 @@ class OpenVinoEngine:
             self._running += 1
             self._runs += 1
             self._cancel_release()
-        with _holding_lock:
-            idle = [engine for engine in _holding if engine is not self]
-            _holding.clear()
-        for engine in idle:
-            engine._release_if_idle()
+        release_idle(but=self)
         try:
             # A request per call (about a millisecond): a kept one would hold the last
             # photo's output between jobs. The input is read in place and the output copied
