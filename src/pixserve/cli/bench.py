@@ -14,11 +14,13 @@ import numpy as np
 from pixserve.cli.options import friendly_errors
 from pixserve.core.errors import InvalidRequest
 from pixserve.core.hardware import this_cpu
+from pixserve.core.memory import map_large_blocks
 from pixserve.core.settings import Settings, get_settings
 from pixserve.imaging import sample_photo
 from pixserve.inference import EngineCache
 from pixserve.inference.bench import MATMUL_N, Report, Row, bench_model
 from pixserve.inference.cache import Decision, EnginePolicy
+from pixserve.inference.rows import BoundedEngine
 from pixserve.inference.spec import BASELINE, EngineSpec
 from pixserve.pipeline import Catalog, ModelSpec, Style, load_bundle
 from pixserve.pipeline.engine_choice import model_engine
@@ -147,11 +149,13 @@ def model(
         cache_dir=settings.data_dir / "engines",
         run_memory_mb=settings.run_memory_mb or None,
     )
+    map_large_blocks()  # as a server: a large photo's arrays go back to the OS when freed
     cache = EngineCache(policy=policy)
     chosen, decision = model_engine(cache, spec)
     if batch > 1 and not chosen.accepts_batches:
         raise InvalidRequest(f"the model of {found.name!r} fixes its batch size at one")
     images = np.repeat(bench_input(spec, size), batch, axis=0)
+    in_rows = isinstance(chosen, BoundedEngine) and chosen.rows_for(images.shape) is not None
     report = bench_model(
         cache,
         spec.path,
@@ -163,9 +167,16 @@ def model(
         warmup=warmup,
     )
     if as_json:
-        click.echo(json.dumps(_as_json(found.name, size, images, decision, report, compare)))
-    else:
-        _print_report(found.name, size, images, decision, report)
+        out = _as_json(found.name, size, images, decision, report, compare)
+        click.echo(json.dumps({**out, "in_rows": in_rows}))
+        return
+    _print_report(found.name, size, images, decision, report)
+    if in_rows:
+        click.echo(
+            f"\nat this size the fp32 engines run the model in bands of rows, within "
+            f"PIXSERVE_RUN_MEMORY_MB={settings.run_memory_mb} (as serving does); "
+            "PIXSERVE_RUN_MEMORY_MB=0 times the whole-image engines"
+        )
 
 
 def find_style(text: str, settings: Settings) -> Style:

@@ -124,3 +124,17 @@ def test_a_process_cpu_time_is_read_from_proc_as_the_kernel_counts_it() -> None:
         pass
     times = os.times()
     assert process_cpu_seconds(os.getpid()) == pytest.approx(times.user + times.system, abs=0.05)
+
+
+def test_says_when_the_input_runs_in_bands_of_rows(styles: Path) -> None:
+    env = {"PIXSERVE_STYLES_PATH": str(styles), "PIXSERVE_DATA_DIR": str(styles.parent / "data")}
+    args = ["model", "chain", "--size", "400", "--runs", "1", "--warmup", "0"]
+    args += ["--engine", "onnxruntime"]
+    for budget, rows in [("1", True), ("0", False)]:
+        result = CliRunner().invoke(bench, args, env={**env, "PIXSERVE_RUN_MEMORY_MB": budget})
+        assert result.exit_code == 0, result.output
+        assert ("bands of rows" in result.stdout) is rows
+        result = CliRunner().invoke(
+            bench, [*args, "--json"], env={**env, "PIXSERVE_RUN_MEMORY_MB": budget}
+        )
+        assert json.loads(result.stdout)["in_rows"] is rows
