@@ -105,11 +105,11 @@ class Settings(BaseSettings):
         "photos, or the style runs in fp32; a style's [model] min_psnr wins.",
     )
     run_memory_mb: int = Field(
-        default=256,
+        default=320,
         ge=0,
         description="MB one model run may take on the CPU in fp32 (ONNX Runtime, OpenVINO): "
         "a photo whose run would need more runs in bands of rows instead, in about a third of "
-        "the memory and up to 1.4x the time (docs/performance.md). 0: always the whole photo.",
+        "the run's memory and 1.3-1.4x the time (docs/performance.md). 0: always whole.",
     )
     engine_threads: int | None = Field(
         default=None,

@@ -18,7 +18,7 @@ operation at a time and keeps every activation as row chunks of at most
 - the largest activations that only a normalisation reads, on their way to the next
   convolution, are never held at all: their convolution runs twice (:meth:`_defer`).
 
-The ResNet-9 at 1024² then needs about 220 MB above the loaded model, at about 1.6× the
+The ResNet-9 at 1024² then needs about 220 MB above the loaded model, at 1.3–1.4× the
 time of OpenVINO fp32 on the whole image (docs/performance.md). Outputs match the
 whole-image ONNX Runtime run to float rounding (the same kernels, tiled differently).
 
@@ -184,7 +184,7 @@ def _fold(model: Any) -> tuple[dict[str, np.ndarray], list[Any]]:
     consts = {init.name: numpy_helper.to_array(init) for init in model.graph.initializer}
     left = []
     for node in model.graph.node:
-        if node.op_type == "Constant":
+        if node.op_type == "Constant" and "value" in _attrs(node):
             consts[node.output[0]] = numpy_helper.to_array(_attrs(node)["value"])
         elif node.op_type not in _WEIGHTED and all(not i or i in consts for i in node.input):
             inputs = [
@@ -271,30 +271,31 @@ def _reflect(index: np.ndarray, size: int, mode: str) -> tuple[np.ndarray, np.nd
 
 
 def _session(
-    node: Any, consts: dict[str, np.ndarray], attrs: dict[str, Any], threads: int | None
+    op: str, weights: Sequence[np.ndarray | None], attrs: dict[str, Any], threads: int | None
 ) -> Any:
-    """An ONNX Runtime session running ``node`` alone on a (1, C, h, w) input."""
+    """An ONNX Runtime session running ``op`` (with ``weights``: kernel and maybe bias)
+    alone on a (1, C, h, w) input."""
     import onnxruntime as ort
     from onnx import TensorProto, helper, numpy_helper
 
-    names = ["x", "w"] + (["b"] if len(node.input) > 2 and node.input[2] else [])
-    weights = [
-        numpy_helper.from_array(consts[i].astype(np.float32), n)
-        for i, n in zip(node.input[1:], names[1:], strict=False)
+    kernel = weights[0]
+    assert kernel is not None
+    names = ["x", "w"] + (["b"] if len(weights) > 1 and weights[1] is not None else [])
+    inits = [
+        numpy_helper.from_array(np.asarray(w, np.float32), n)
+        for w, n in zip(weights, names[1:], strict=False)
+        if w is not None
     ]
-    weight = consts[node.input[1]]
     # Declaring the channels lets ONNX Runtime run the convolution in its blocked (NCHWc)
     # layout: 200 GFLOP/s against 160 for a 256-channel 3×3 one here.
-    channels = (
-        weight.shape[0] if node.op_type == "ConvTranspose" else weight.shape[1] * attrs["group"]
-    )
-    single = helper.make_node(node.op_type, names, ["y"], **attrs)
+    channels = kernel.shape[0] if op == "ConvTranspose" else kernel.shape[1] * attrs["group"]
+    single = helper.make_node(op, names, ["y"], **attrs)
     graph = helper.make_graph(
         [single],
-        node.op_type,
+        op,
         [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, channels, None, None])],
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
-        initializer=weights,
+        initializer=inits,
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", _OPSET)])
     options = ort.SessionOptions()
@@ -336,7 +337,14 @@ class RowsEngine:
             raise UnsupportedGraph(f"{self.path.name}: needs one input and one output")
         self._input, self._output = inputs[0], graph.output[0].name
         self._threads = threads
-        self._steps = self._plan(nodes, consts)
+        self._pending: list[tuple[_Step, Sequence[str], dict[str, Any]]] = []
+        self._lock = threading.Lock()
+        try:
+            self._steps = self._plan(nodes, consts)
+        except UnsupportedGraph:
+            raise
+        except (KeyError, ValueError, IndexError, TypeError) as exc:  # a form not foreseen
+            raise UnsupportedGraph(f"{self.path.name}: {type(exc).__name__}: {exc}") from exc
         self._readers: dict[str, int] = {self._input: 1, self._output: 1}
         for step in self._steps:
             for name in step.inputs:
@@ -350,7 +358,28 @@ class RowsEngine:
     def accepts_batches(self) -> bool:
         return True
 
+    def prepare(self) -> None:
+        """Make the one-operation sessions, reading the weights from the file again: a plan
+        alone (enough for :meth:`largest`) holds none. Raises :class:`BundleError` when the
+        file is gone or no longer the model that was planned."""
+        with self._lock:
+            if not self._pending:
+                return
+            import onnx
+
+            try:
+                consts, _ = _fold(onnx.load(str(self.path)))
+            except Exception as exc:
+                raise BundleError(f"{self.path}: cannot be read again: {exc}") from exc
+            for step, names, attrs in self._pending:
+                weights = [consts.get(name) if name else None for name in names]
+                if weights[0] is None or weights[0].shape[2:] != tuple(step.attrs["kernel"]):
+                    raise BundleError(f"{self.path}: the model changed since it was loaded")
+                step.session = _session(step.op, weights, attrs, self._threads)
+            self._pending = []
+
     def run(self, batch: np.ndarray) -> np.ndarray:
+        self.prepare()
         if batch.ndim != 4:
             raise ModelError(f"model {self.path.name}: input {batch.shape} is not (N, C, H, W)")
         images = [self._image(np.asarray(image, np.float32)) for image in batch]
@@ -405,12 +434,14 @@ class RowsEngine:
                 and norm.output != self._output
                 and sizes[source.output] == max(sizes.values())
                 and source.inputs[0] not in streamed
+                # read again later: nothing else may change or free it meanwhile
+                and (source.inputs[0] == self._input or readers[source.inputs[0]] == [source])
             ):
                 source.attrs["deferred"] = True
                 streamed.add(norm.output)
 
     def _plan(self, nodes: Sequence[Any], consts: dict[str, np.ndarray]) -> list[_Step]:
-        readers: dict[str, int] = {}
+        readers: dict[str, int] = {self._output: 1}  # the caller reads the output
         for node in nodes:
             for name in node.input:
                 readers[name] = readers.get(name, 0) + 1
@@ -455,6 +486,12 @@ class RowsEngine:
             producer[step.output] = step
         if pads:
             raise UnsupportedGraph(f"{self.path.name}: a Pad that no convolution reads")
+        made = {self._input} | {step.output for step in steps}
+        for step in steps:  # e.g. a Dropout's mask, or a norm's training statistics
+            if not made.issuperset(step.inputs):
+                raise UnsupportedGraph(f"{self.path.name}: {step.op} reads an output not run")
+        if self._output not in made:
+            raise UnsupportedGraph(f"{self.path.name}: the output is not made by the graph")
         self._defer(steps)
         return steps
 
@@ -504,6 +541,8 @@ class RowsEngine:
         source, mode = node.input[0], "constant"
         outer = (0, 0, 0, 0)
         if source in pads:
+            if op == "ConvTranspose":  # its pads crop its output; a Pad widens its input
+                raise UnsupportedGraph(f"{self.path.name}: a Pad before a ConvTranspose")
             source, outer, mode = pads.pop(source)
         if mode != "constant" and any(own):
             raise UnsupportedGraph(f"{self.path.name}: a {op} padded twice")
@@ -563,8 +602,8 @@ class RowsEngine:
             step.attrs["taps"] = np.ascontiguousarray(
                 weight.transpose(0, 2, 3, 1).reshape(taps, -1), np.float32
             )
-        else:
-            step.session = _session(node, consts, session_attrs, self._threads)
+        else:  # made at the first run (:meth:`prepare`): planning alone holds no weights
+            self._pending.append((step, list(node.input[1:]), session_attrs))
         return step
 
     def _scale(self, node: Any, attrs: dict[str, Any], consts: dict[str, np.ndarray]) -> int:
@@ -882,10 +921,10 @@ _RUN: dict[str, Callable[[_Step, list[_Rows], list[bool]], _Rows]] = {
 #: A whole-image engine's peak above its resting size during one run, in multiples of the
 #: model's largest activation: measured with a CycleGAN ResNet-9 at 1024² in fp32 (AMD
 #: EPYC, AVX-512): OpenVINO 665 MB and ONNX Runtime 1113 MB, against 256 MB for that
-#: activation. This engine needed 320 MB (1.25×).
+#: activation. This engine needed 220 MB (0.85×).
 WHOLE_PEAK = {"openvino": 2.6, "onnxruntime": 4.3}
-#: Inputs smaller than this never load the row engine: even a model with 167 fp32 channels
-#: at full resolution stays within a 256 MB budget there.
+#: Inputs with fewer pixels (for a 256 MB budget; in proportion to others) never load the
+#: row engine: even a model with 167 fp32 channels at full resolution fits there.
 MIN_PIXELS = 384 * 384
 
 
@@ -919,6 +958,12 @@ class BoundedEngine:
 
     def run(self, batch: np.ndarray) -> np.ndarray:
         rows = self.rows_for(batch.shape)
+        if rows is not None:
+            try:
+                rows.prepare()
+            except Exception as exc:  # the file went away, /tmp is read-only …
+                self._give_up(exc)
+                rows = None
         if rows is None:
             return np.asarray(self.whole.run(batch))
         from pixserve.inference.openvino import release_idle
@@ -928,7 +973,8 @@ class BoundedEngine:
 
     def rows_for(self, shape: tuple[int, ...]) -> RowsEngine | None:
         """The row engine if an input of ``shape`` (N, C, H, W) would exceed the budget."""
-        if len(shape) != 4 or shape[2] * shape[3] < MIN_PIXELS or self._unsupported:
+        small = MIN_PIXELS * self.budget / (256 << 20)  # never over budget at the default
+        if len(shape) != 4 or shape[2] * shape[3] < small or self._unsupported:
             return None
         rows = self._rows or self._load()
         if rows is None or self.peak * shape[0] * rows.largest(shape[2], shape[3]) <= self.budget:
@@ -943,7 +989,18 @@ class BoundedEngine:
                 except UnsupportedGraph as exc:
                     log.info("%s runs whole-image only: %s", self.path.name, exc)
                     self._unsupported = True
+                except Exception as exc:
+                    self._give_up(exc)
             return self._rows
+
+    def _give_up(self, exc: BaseException) -> None:
+        log.warning("%s: bands of rows failed, photos run whole: %s", self.path.name, exc)
+        self._unsupported = True
 
     def __repr__(self) -> str:
         return f"BoundedEngine({self.whole!r}, budget={self.budget >> 20} MB)"
+
+
+def unbounded(engine: Any) -> Any:
+    """The whole-image engine inside a :class:`BoundedEngine`, else ``engine`` itself."""
+    return engine.whole if isinstance(engine, BoundedEngine) else engine

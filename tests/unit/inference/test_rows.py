@@ -12,11 +12,11 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 from pixserve.core.errors import BundleError, ModelError
-from pixserve.inference import rows
+from pixserve.inference import engines, rows
 from pixserve.inference.cache import EngineCache, EnginePolicy
 from pixserve.inference.onnx import OnnxEngine
 from pixserve.inference.rows import BoundedEngine, RowsEngine, UnsupportedGraph
-from pixserve.inference.spec import EngineSpec, Precision
+from pixserve.inference.spec import EngineSpec, Precision, Runtime
 from pixserve.pipeline import BUILTIN_DIR
 from tests.unit.inference.test_torch_engine import exported
 
@@ -177,6 +177,36 @@ def test_wide_convolutions_run_as_one_product_and_shifted_sums(tmp_path: Path) -
         assert_same(path, images(1, 30, 21, channels=16), engine)
 
 
+def test_pads_before_a_transposed_convolution_are_refused(tmp_path: Path) -> None:
+    nodes = [
+        helper.make_node("Pad", ["x", "p"], ["a"]),
+        helper.make_node("ConvTranspose", ["a", "w"], ["y"], kernel_shape=[3, 3], strides=[2, 2]),
+    ]
+    inits = [_const("p", [0, 0, 1, 1, 0, 0, 1, 1], np.int64), _weights("w", 3, 3, 3, 3)]
+    with pytest.raises(UnsupportedGraph, match="Pad before a ConvTranspose"):
+        RowsEngine(_model(nodes, inits, tmp_path / "padded.onnx"))
+
+
+def test_a_convolution_whose_input_is_read_again_is_not_deferred(tmp_path: Path) -> None:
+    """Its second pass reads that input later: nothing else may have changed it by then."""
+    nodes = [
+        helper.make_node("Conv", ["x", "w0"], ["t"], kernel_shape=[1, 1]),
+        helper.make_node("Conv", ["t", "w1"], ["s"], kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+        helper.make_node("InstanceNormalization", ["s", "s16", "t16"], ["n"]),
+        helper.make_node("Conv", ["n", "w2"], ["c"], kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+        helper.make_node("Relu", ["t"], ["r"]),
+        helper.make_node("Add", ["c", "r"], ["y"]),
+    ]
+    inits = [
+        _weights("w0", 4, 3, 1, 1), _weights("w1", 16, 4, 3, 3), _weights("w2", 4, 16, 3, 3),
+        _const("s16", [1.0] * 16), _const("t16", [0.0] * 16),
+    ]  # fmt: skip
+    path = _model(nodes, inits, tmp_path / "reread.onnx")
+    engine = RowsEngine(path)
+    assert not any(step.attrs.get("deferred") for step in engine._steps)
+    assert_same(path, images(1, 30, 20), engine)
+
+
 @pytest.mark.parametrize(
     ("node", "inits"),
     [
@@ -213,13 +243,32 @@ def test_bad_files_and_inputs_are_clear_errors(tmp_path: Path) -> None:
         RowsEngine(path).run(images(1, 8, 8)[0])
 
 
-def test_inputs_are_read_not_changed_and_chunks_are_freed(tmp_path: Path) -> None:
+def test_the_input_is_read_never_changed(tmp_path: Path) -> None:
+    """Steps that work in place on an input read for the last time read the caller's batch
+    directly here: a norm, a constant product, and a sum with a convolution of it."""
+    nodes = [
+        helper.make_node("InstanceNormalization", ["x", "s3", "t3"], ["a"]),
+        helper.make_node("Mul", ["x", "g"], ["b"]),
+        helper.make_node("Conv", ["x", "w"], ["c"], kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+        helper.make_node("Add", ["x", "c"], ["d"]),
+        helper.make_node("Add", ["a", "b"], ["e"]),
+        helper.make_node("Add", ["d", "e"], ["y"]),
+    ]
+    inits = [
+        _const("s3", [1, 2, 3]), _const("t3", [0, 1, 0]), _const("g", 3.0),
+        _weights("w", 3, 3, 3, 3),
+    ]  # fmt: skip
+    path = _model(nodes, inits, tmp_path / "reads.onnx")
+    x = images(1, 20, 12)
+    kept = x.copy()
+    assert_same(path, x)
+    np.testing.assert_array_equal(x, kept)
+
+
+def test_chunks_are_freed_as_the_bands_pass(tmp_path: Path) -> None:
     path = exported("cyclegan", tmp_path)
     engine = RowsEngine(path)
-    x = images(1, 40, 40)
-    kept = x.copy()
-    engine.run(x)
-    np.testing.assert_array_equal(x, kept)
+    engine.prepare()
     # A convolution that reads its input for the last time frees its chunks as it goes.
     source = rows._Rows.of(images(1, 40, 40)[0])
     conv = next(step for step in engine._steps if step.op == "Conv")
@@ -279,13 +328,30 @@ def test_bounded_engine_runs_only_what_exceeds_the_budget_in_rows(
     budget = 3 * 4 * 8 * 48 * 48  # peak 3 × the largest activation of a 48² image
     bounded = BoundedEngine(whole, path, budget=budget, peak=3.0)
     assert bounded.name == "counting" and bounded.accepts_batches
-    bounded.run(images(1, 24, 24))  # below MIN_PIXELS: the row engine is not even loaded
-    assert bounded._rows is None and whole.runs == 1
-    bounded.run(images(1, 48, 48))  # at the budget: whole
-    assert whole.runs == 2 and bounded._rows is not None
+    bounded.run(images(1, 48, 48))  # at the budget: whole, and the row engine only planned
+    assert whole.runs == 1 and bounded._rows is not None and bounded._rows._pending
     assert_same(path, images(1, 52, 48), bounded)  # just above it: rows
-    assert whole.runs == 2
+    assert whole.runs == 1
     assert bounded.rows_for((2, 3, 48, 48)) is not None  # a batch counts every image
+    # Photos below MIN_PIXELS (for a 256 MB budget) do not even load it.
+    roomy = BoundedEngine(whole, path, budget=256 << 20, peak=3.0)
+    roomy.run(images(1, 24, 24))
+    assert roomy._rows is None and whole.runs == 2
+
+
+def test_bounded_engine_runs_whole_when_the_rows_cannot_be_made(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_tmp(*args: object) -> None:
+        raise OSError("read-only file system")
+
+    monkeypatch.setattr(rows, "_session", no_tmp)
+    path = exported("cyclegan", tmp_path)
+    whole = Counting(path)
+    bounded = BoundedEngine(whole, path, budget=1, peak=3.0)
+    assert_same(path, images(1, 400, 400), bounded)
+    bounded.run(images(1, 400, 400))
+    assert whole.runs == 2 and bounded._unsupported
 
 
 def test_bounded_engine_keeps_a_model_it_cannot_run_in_rows_whole(tmp_path: Path) -> None:
@@ -301,6 +367,11 @@ def test_the_cache_bounds_cpu_fp32_engines_only(tmp_path: Path) -> None:
     path = exported("cyclegan", tmp_path)
     policy = EnginePolicy("onnxruntime", "fp32", run_memory_mb=64)
     assert isinstance(EngineCache(policy=policy).get(path), BoundedEngine)
+    if engines.openvino_installed():
+        openvino = EngineCache(policy=policy).get(path, EngineSpec(Runtime.OPENVINO))
+        assert isinstance(openvino, BoundedEngine)
+        bf16 = EngineSpec(Runtime.OPENVINO, precision=Precision.BF16)
+        assert not isinstance(EngineCache(policy=policy).get(path, bf16), BoundedEngine)
     assert not isinstance(EngineCache().get(path), BoundedEngine)  # no budget: whole
     int8 = EngineCache(policy=policy).get(
         path, EngineSpec(precision=Precision.INT8), lambda: [images(1, 32, 32)]
