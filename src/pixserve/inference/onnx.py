@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.metadata
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -38,13 +39,32 @@ _INPUT_TYPES = {
 }
 
 
+def session_options(threads: int | None) -> Any:
+    """ONNX Runtime's options for every pixserve session: errors-only logging, no memory
+    arena (with photo sizes that vary, it grows to the largest mix of shapes it has seen
+    and never gives memory back), idle threads that sleep (a spinning one kept a core busy
+    while the worker encoded and stored the result and the web answered), and ``threads``
+    intra-op threads (None: the runtime's default, all cores)."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.log_severity_level = 3  # warnings about unused nodes are noise
+    options.enable_cpu_mem_arena = False
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    if threads is not None:
+        if threads < 1:
+            raise ValueError("threads must be ≥ 1")
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+    return options
+
+
 class OnnxEngine:
     """Runs one ``.onnx`` file with ONNX Runtime's CPU (or CUDA) provider.
 
     Loading happens in the constructor, so a broken file fails where the bundle is known.
-    A session may be shared by threads: ONNX Runtime's ``run`` is thread-safe. The CPU
-    memory arena is off: with photo sizes that vary, it grows to the largest mix of
-    shapes it has seen and never gives memory back.
+    A session may be shared by threads: ONNX Runtime's ``run`` is thread-safe. Its
+    options: :func:`session_options`.
     """
 
     def __init__(
@@ -56,20 +76,9 @@ class OnnxEngine:
         self.device = device
         if not self.path.is_file():
             raise BundleError(f"{self.path}: model file not found")
-        options = ort.SessionOptions()
-        options.log_severity_level = 3  # errors only; warnings about unused nodes are noise
-        options.enable_cpu_mem_arena = False
-        # Idle pool threads sleep instead of spinning: after each run a spinning thread kept
-        # a core busy while the worker encoded and stored the result and the web answered.
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        if threads is not None:
-            if threads < 1:
-                raise ValueError("threads must be ≥ 1")
-            options.intra_op_num_threads = threads
-            options.inter_op_num_threads = 1
         try:
             self._session = ort.InferenceSession(
-                str(self.path), sess_options=options, providers=[PROVIDERS[device]]
+                str(self.path), sess_options=session_options(threads), providers=[PROVIDERS[device]]
             )
         except Exception as exc:  # onnxruntime raises its own untyped exception classes
             raise BundleError(

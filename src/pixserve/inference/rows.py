@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 
 from pixserve.core.errors import BundleError, ModelError
+from pixserve.inference.onnx import session_options
 
 log = logging.getLogger(__name__)
 
@@ -298,13 +299,7 @@ def _session(
         initializer=inits,
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", _OPSET)])
-    options = ort.SessionOptions()
-    options.log_severity_level = 3
-    options.enable_cpu_mem_arena = False
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    if threads is not None:
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
+    options = session_options(threads)
     # Through a file: a session made from bytes kept a second copy of the weights
     # (100 MB against 55 MB for a ResNet-9's 43 MB).
     with tempfile.TemporaryDirectory(prefix="pixserve-rows-") as folder:
