@@ -76,9 +76,10 @@ class OnnxEngine:
         self.device = device
         if not self.path.is_file():
             raise BundleError(f"{self.path}: model file not found")
+        options = session_options(threads)  # a nonsense thread count is a ValueError
         try:
             self._session = ort.InferenceSession(
-                str(self.path), sess_options=session_options(threads), providers=[PROVIDERS[device]]
+                str(self.path), sess_options=options, providers=[PROVIDERS[device]]
             )
         except Exception as exc:  # onnxruntime raises its own untyped exception classes
             raise BundleError(
