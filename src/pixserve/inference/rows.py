@@ -18,7 +18,7 @@ operation at a time and keeps every activation as row chunks of at most
 - the largest activations that only a normalisation reads, on their way to the next
   convolution, are never held at all: their convolution runs twice (:meth:`_defer`).
 
-The ResNet-9 at 1024² then needs about 220 MB above the loaded model, at 1.3–1.4× the
+The ResNet-9 at 1024² then needs about 180 MB above the loaded model, at 1.3–1.4× the
 time of OpenVINO fp32 on the whole image (docs/performance.md). Outputs match the
 whole-image ONNX Runtime run to float rounding (the same kernels, tiled differently).
 
@@ -46,8 +46,9 @@ log = logging.getLogger(__name__)
 
 #: Bytes of one activation chunk, and so of one band of a convolution's output. ONNX Runtime
 #: ran a 256-channel 3×3 convolution at 256² at 95 % of its whole-image speed in bands of
-#: 64 rows (16 MB), 79 % in bands of 16 rows.
-CHUNK_BYTES = 16 << 20
+#: 64 rows (16 MB), 79 % in bands of 16 rows (4 MB). With 8 MB a ResNet-9 at 1024² took
+#: 4–9 % longer than with 16 MB and peaked 46 MB lower (176 against 222 MB).
+CHUNK_BYTES = 8 << 20
 #: Convolutions with at most this many output values per input pixel (output channels ×
 #: kernel taps, e.g. a generator's last 7×7 convolution to RGB: 147) run as one matrix
 #: product and shifted sums (:func:`_shift_add`): ONNX Runtime unfolds their input into a
@@ -916,7 +917,7 @@ _RUN: dict[str, Callable[[_Step, list[_Rows], list[bool]], _Rows]] = {
 #: A whole-image engine's peak above its resting size during one run, in multiples of the
 #: model's largest activation: measured with a CycleGAN ResNet-9 at 1024² in fp32 (AMD
 #: EPYC, AVX-512): OpenVINO 665 MB and ONNX Runtime 1113 MB, against 256 MB for that
-#: activation. This engine needed 220 MB (0.85×).
+#: activation. This engine needed 176 MB (0.7×).
 WHOLE_PEAK = {"openvino": 2.6, "onnxruntime": 4.3}
 #: Inputs with fewer pixels (for a 256 MB budget; in proportion to others) never load the
 #: row engine: even a model with 167 fp32 channels at full resolution fits there.
