@@ -105,7 +105,7 @@ class Settings(BaseSettings):
         "photos, or the style runs in fp32; a style's [model] min_psnr wins.",
     )
     run_memory_mb: int = Field(
-        default=320,
+        default=224,
         ge=0,
         description="MB one model run may take on the CPU in fp32 (ONNX Runtime, OpenVINO): "
         "a photo whose run would need more runs in bands of rows instead, in about a third of "
