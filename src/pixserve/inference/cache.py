@@ -63,13 +63,11 @@ class EnginePolicy:
         self, engine: str | None, precision: str | None, min_psnr: float | None
     ) -> EnginePolicy:
         """This policy with a style's own choices, where it makes any."""
-        return EnginePolicy(
-            engine or self.engine,
-            precision or self.precision,
-            self.min_psnr if min_psnr is None else min_psnr,
-            self.threads,
-            self.cache_dir,
-            self.run_memory_mb,
+        return replace(
+            self,
+            engine=engine or self.engine,
+            precision=precision or self.precision,
+            min_psnr=self.min_psnr if min_psnr is None else min_psnr,
         )
 
 

@@ -40,7 +40,9 @@ from typing import Any
 import numpy as np
 
 from pixserve.core.errors import BundleError, ModelError
-from pixserve.inference.onnx import session_options
+from pixserve.inference.engine import Engine
+from pixserve.inference.onnx import PROVIDER, session_options
+from pixserve.inference.openvino import release_idle
 
 log = logging.getLogger(__name__)
 
@@ -62,16 +64,21 @@ class UnsupportedGraph(Exception):
     operator's matter, never a user's: the whole-image engine runs such a model."""
 
 
+#: Changes its argument in place (a Relu, a per-channel product …).
+_Elementwise = Callable[[np.ndarray], object]
+
+
 @dataclass
 class _Step:
     op: str
     inputs: list[str]
     output: str
+    #: Geometry, weights kept in numpy, and ``deferred`` (see :meth:`RowsEngine._defer`).
     attrs: dict[str, Any] = field(default_factory=dict)
-    #: For Conv / ConvTranspose: the one-operation session and its geometry.
+    #: For Conv / ConvTranspose: the one-operation ONNX Runtime session.
     session: Any = None
     #: Elementwise functions applied in place after this step (a Relu after a norm …).
-    then: list[Callable[[np.ndarray], object]] = field(default_factory=list)
+    then: list[_Elementwise] = field(default_factory=list)
 
 
 def _rows_within(row_values: int) -> int:
@@ -93,9 +100,9 @@ class _Rows:
     and once to normalise, so the activation is never held whole.
     """
 
-    def __init__(self, channels: int, height: int, width: int, *, step: int | None = None) -> None:
+    def __init__(self, channels: int, height: int, width: int) -> None:
         self.shape = (channels, height, width)
-        self.step = min(step or height, _rows_within(channels * width))
+        self.step = min(height, _rows_within(channels * width))
         self.chunks: list[np.ndarray | None] = []
         self.produce: Callable[[int], np.ndarray] | None = None
         self.deferred: tuple[_Make, bool] | None = None
@@ -167,9 +174,6 @@ class _Rows:
         return chunks[0] if len(chunks) == 1 else np.concatenate(chunks, axis=1)
 
 
-_Elementwise = Callable[[np.ndarray], object]  # changes its argument in place
-
-
 def _attrs(node: Any) -> dict[str, Any]:
     from onnx import helper
 
@@ -186,8 +190,9 @@ def _fold(model: Any) -> tuple[dict[str, np.ndarray], list[Any]]:
     consts = {init.name: numpy_helper.to_array(init) for init in model.graph.initializer}
     left = []
     for node in model.graph.node:
-        if node.op_type == "Constant" and "value" in _attrs(node):
-            consts[node.output[0]] = numpy_helper.to_array(_attrs(node)["value"])
+        value = _attrs(node).get("value") if node.op_type == "Constant" else None
+        if value is not None:
+            consts[node.output[0]] = numpy_helper.to_array(value)
         elif node.op_type not in _WEIGHTED and all(not i or i in consts for i in node.input):
             inputs = [
                 helper.make_tensor_value_info(
@@ -216,6 +221,17 @@ _WINDOWED = ("Conv", "ConvTranspose")
 def _elementwise(node: Any, consts: dict[str, np.ndarray]) -> _Elementwise | None:
     """An in-place function for an elementwise node of one activation, or None."""
     op, attrs = node.op_type, _attrs(node)
+    if op == "BatchNormalization" and all(i in consts for i in node.input[1:5]):
+        scale, bias, mean, var = (consts[i].astype(np.float64) for i in node.input[1:5])
+        a = scale / np.sqrt(var + attrs.get("epsilon", 1e-5))
+        mul = a.astype(np.float32)[:, None, None]
+        add = (bias - mean * a).astype(np.float32)[:, None, None]
+
+        def affine(x: np.ndarray) -> None:
+            x *= mul
+            x += add
+
+        return affine
     if op == "Relu":
         return lambda x: np.maximum(x, 0, out=x)
     if op == "LeakyRelu":
@@ -306,7 +322,7 @@ def _session(
     with tempfile.TemporaryDirectory(prefix="pixserve-rows-") as folder:
         file = Path(folder) / "node.onnx"
         file.write_bytes(model.SerializeToString())
-        return ort.InferenceSession(str(file), options, providers=["CPUExecutionProvider"])
+        return ort.InferenceSession(str(file), options, providers=[PROVIDER])
 
 
 class RowsEngine:
@@ -348,7 +364,7 @@ class RowsEngine:
 
     @property
     def name(self) -> str:
-        return "onnxruntime/CPUExecutionProvider in rows"
+        return f"onnxruntime/{PROVIDER} in rows"
 
     @property
     def accepts_batches(self) -> bool:
@@ -465,7 +481,9 @@ class RowsEngine:
                     op, [node.input[0]], node.output[0], {"scale": self._scale(node, attrs, consts)}
                 )
             else:
-                fn = self._elementwise_of(node, attrs, consts)
+                fn = _elementwise(node, consts)
+                if fn is None:
+                    raise UnsupportedGraph(f"{self.path.name}: {op} is not run in rows")
                 source = next(i for i in node.input if i not in consts)
                 owner = producer.get(source)
                 if owner is not None and owner.output == source and readers[source] == 1:
@@ -534,6 +552,7 @@ class RowsEngine:
         strides = tuple(attrs.get("strides", (1, 1)))
         dilations = tuple(attrs.get("dilations", (1, 1)))
         own = tuple(attrs.get("pads", (0, 0, 0, 0)))
+        output_padding = tuple(attrs.get("output_padding", (0, 0)))
         source, mode = node.input[0], "constant"
         outer = (0, 0, 0, 0)
         if source in pads:
@@ -542,12 +561,7 @@ class RowsEngine:
             source, outer, mode = pads.pop(source)
         if mode != "constant" and any(own):
             raise UnsupportedGraph(f"{self.path.name}: a {op} padded twice")
-        top, left, bottom, right = (
-            own[0] + outer[0],
-            own[1] + outer[1],
-            own[2] + outer[2],
-            own[3] + outer[3],
-        )
+        top, left, bottom, right = (a + b for a, b in zip(own, outer, strict=True))
         group = attrs.get("group", 1)
         session_attrs: dict[str, Any] = {
             "kernel_shape": list(kernel),
@@ -569,9 +583,8 @@ class RowsEngine:
                     f"{self.path.name}: a ConvTranspose of a form not run in rows"
                 )
             channels = weight.shape[1] * group
-            extra = tuple(attrs.get("output_padding", (0, 0)))
             session_attrs["pads"] = [0, left, 0, right]
-            session_attrs["output_padding"] = [0, extra[1]]
+            session_attrs["output_padding"] = [0, output_padding[1]]
             dilations = (1, 1)
         step = _Step(op, [source], node.output[0])
         taps = weight.shape[0] * kernel[0] * kernel[1]
@@ -589,7 +602,7 @@ class RowsEngine:
             "pads": (top, left, bottom, right),
             "mode": mode,
             "channels": channels,
-            "output_padding": tuple(attrs.get("output_padding", (0, 0))),
+            "output_padding": output_padding,
             "bias": consts[node.input[2]].astype(np.float32)
             if len(node.input) > 2 and node.input[2]
             else None,
@@ -625,25 +638,6 @@ class RowsEngine:
         ):
             return int(scales[2])
         raise UnsupportedGraph(f"{self.path.name}: a Resize other than nearest by a whole factor")
-
-    def _elementwise_of(
-        self, node: Any, attrs: dict[str, Any], consts: dict[str, np.ndarray]
-    ) -> _Elementwise:
-        if node.op_type == "BatchNormalization" and all(i in consts for i in node.input[1:5]):
-            scale, bias, mean, var = (consts[i].astype(np.float64) for i in node.input[1:5])
-            a = scale / np.sqrt(var + attrs.get("epsilon", 1e-5))
-            mul = a.astype(np.float32)[:, None, None]
-            add = (bias - mean * a).astype(np.float32)[:, None, None]
-
-            def affine(x: np.ndarray) -> None:
-                x *= mul
-                x += add
-
-            return affine
-        fn = _elementwise(node, consts)
-        if fn is None:
-            raise UnsupportedGraph(f"{self.path.name}: {node.op_type} is not run in rows")
-        return fn
 
     # -- running ----------------------------------------------------------------------------
 
@@ -899,7 +893,7 @@ def _map(step: _Step, args: list[_Rows], last: list[bool]) -> _Rows:
 
 
 def _copy(x: _Rows) -> _Rows:
-    rows = _Rows(*x.shape, step=x.step)
+    rows = _Rows(*x.shape)
     rows.chunks = [c.copy() for c in x.every()]
     return rows
 
@@ -933,7 +927,7 @@ class BoundedEngine:
     """
 
     def __init__(
-        self, whole: Any, path: Path, *, budget: int, peak: float, threads: int | None = None
+        self, whole: Engine, path: Path, *, budget: int, peak: float, threads: int | None = None
     ) -> None:
         self.whole = whole
         self.path = path
@@ -946,11 +940,11 @@ class BoundedEngine:
 
     @property
     def name(self) -> str:
-        return str(self.whole.name)
+        return self.whole.name
 
     @property
     def accepts_batches(self) -> bool:
-        return bool(self.whole.accepts_batches)
+        return self.whole.accepts_batches
 
     def run(self, batch: np.ndarray) -> np.ndarray:
         rows = self.rows_for(batch.shape)
@@ -961,9 +955,7 @@ class BoundedEngine:
                 self._give_up(exc)
                 rows = None
         if rows is None:
-            return np.asarray(self.whole.run(batch))
-        from pixserve.inference.openvino import release_idle
-
+            return self.whole.run(batch)
         release_idle()  # an idle OpenVINO engine's activations go before this run's grow
         return rows.run(batch)
 
@@ -997,6 +989,6 @@ class BoundedEngine:
         return f"BoundedEngine({self.whole!r}, budget={self.budget >> 20} MB)"
 
 
-def unbounded(engine: Any) -> Any:
+def unbounded(engine: Engine) -> Engine:
     """The whole-image engine inside a :class:`BoundedEngine`, else ``engine`` itself."""
     return engine.whole if isinstance(engine, BoundedEngine) else engine
