@@ -177,6 +177,44 @@ def test_wide_convolutions_run_as_one_product_and_shifted_sums(tmp_path: Path) -
         assert_same(path, images(1, 30, 21, channels=16), engine)
 
 
+@pytest.mark.parametrize(
+    ("kernel", "strides", "pads", "output_padding", "group"),
+    [
+        ([3, 3], [2, 2], [1, 1, 1, 1], [1, 1], 1),  # a generator's upsampling
+        ([4, 4], [2, 2], [1, 1, 1, 1], [0, 0], 1),
+        ([2, 3], [3, 2], [0, 2, 1, 0], [2, 1], 1),  # a stride past the kernel: bias rows
+        ([5, 1], [1, 3], [2, 0, 2, 0], [0, 0], 2),  # a stride past the kernel: bias columns
+        ([3, 3], [1, 1], [0, 0, 0, 0], [0, 0], 1),
+        ([3, 5], [2, 3], [2, 4, 0, 1], [1, 0], 2),
+    ],
+)
+def test_transposed_convolutions_run_as_sub_pixel_phases(
+    kernel: list[int],
+    strides: list[int],
+    pads: list[int],
+    output_padding: list[int],
+    group: int,
+    tmp_path: Path,
+) -> None:
+    """Each phase (output rows and columns modulo the stride) is an ordinary convolution
+    with that phase's taps; rows or columns that no tap reaches hold the bias."""
+    node = helper.make_node(
+        "ConvTranspose",
+        ["x", "w", "b"],
+        ["y"],
+        kernel_shape=kernel,
+        strides=strides,
+        pads=pads,
+        output_padding=output_padding,
+        group=group,
+    )
+    inits = [_weights("w", 4, 6 // group, *kernel), _weights("b", 6)]
+    path = _model([node], inits, tmp_path / "transposed.onnx", channels=4)
+    engine = RowsEngine(path)
+    for height, width in [(13, 9), (5, 16)]:
+        assert_same(path, images(1, height, width, channels=4), engine)
+
+
 def test_pads_before_a_transposed_convolution_are_refused(tmp_path: Path) -> None:
     nodes = [
         helper.make_node("Pad", ["x", "p"], ["a"]),
