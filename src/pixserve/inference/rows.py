@@ -9,16 +9,17 @@ operation at a time and keeps every activation as row chunks of at most
 
 - a convolution (or transposed convolution) makes its output a band of rows at a time,
   each band from the input rows it needs (its halo, reflected, repeated or zero at the
-  edges), with ONNX Runtime running that one operation, or as one matrix product and
-  shifted sums when it has few output channels (:func:`_shift_add`); an input read for
-  the last time gives back each chunk once the bands below no longer need it;
+  edges), with ONNX Runtime running that one operation (a transposed one as an ordinary
+  convolution per output phase), or as one matrix product and shifted sums when it has
+  few output channels (:func:`_shift_add`); an input read for the last time gives back
+  each chunk once the bands below no longer need it;
 - instance normalisation gathers each channel's mean and variance over all chunks, then
   normalises in place; element-wise operations, nearest-neighbour upsampling and residual
   sums work chunk by chunk, in place where their input is not needed again;
 - the largest activations that only a normalisation reads, on their way to the next
   convolution, are never held at all: their convolution runs twice (:meth:`_defer`).
 
-The ResNet-9 at 1024² then needs about 180 MB above the loaded model, at 1.3–1.4× the
+The ResNet-9 at 1024² then needs about 180 MB above the loaded model, at 1.3–1.5× the
 time of OpenVINO fp32 on the whole image (docs/performance.md). Outputs match the
 whole-image ONNX Runtime run to float rounding (the same kernels, tiled differently).
 
