@@ -345,9 +345,9 @@ def _session(
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", _OPSET)])
     options = session_options(threads)
-    options.enable_cpu_mem_arena = True
-    options.add_session_config_entry("session.use_env_allocators", "1")
-    _share_arena()
+    if _share_arena():
+        options.enable_cpu_mem_arena = True
+        options.add_session_config_entry("session.use_env_allocators", "1")
     # Through a file: a session made from bytes kept a second copy of the weights
     # (100 MB against 55 MB for a ResNet-9's 43 MB).
     with tempfile.TemporaryDirectory(prefix="pixserve-rows-") as folder:
@@ -359,26 +359,37 @@ def _session(
 _arena_lock = threading.Lock()
 #: Run options that give the shared arena's free blocks back: the last band of each step.
 _shrink: Any = None
+_arena_failed = False
 
 
-def _share_arena() -> None:
+def _share_arena() -> bool:
     """Give the row sessions one memory arena, for the buffers ONNX Runtime needs inside a
     run (the input and output in its blocked layout): without one, each band's were new
     blocks (see :class:`_Scratch`), 75 % of the pages a ResNet-9 faulted in. It grows by
     what is asked (not in powers of two), holds only those (outputs are written into the
-    engine's own arrays: :func:`_run_into`), and is emptied after each step's last band,
-    so it never holds one step's sizes beside another's, nor anything between photos."""
-    global _shrink
+    engine's own arrays: :func:`_run_into`), and is emptied after each step's last band
+    (one photo at a time: another's steps may hold theirs meanwhile). False where it cannot
+    be made (another CPU arena was registered in this process): sessions then allocate as
+    the whole-image ones do."""
+    global _shrink, _arena_failed
     import onnxruntime as ort
 
     with _arena_lock:
-        if _shrink is None:
+        if _shrink is None and not _arena_failed:
             memory = ort.OrtMemoryInfo(
                 "Cpu", ort.OrtAllocatorType.ORT_ARENA_ALLOCATOR, 0, ort.OrtMemType.DEFAULT
             )
-            ort.create_and_register_allocator(memory, ort.OrtArenaCfg({"arena_extend_strategy": 1}))
-            _shrink = ort.RunOptions()
-            _shrink.add_run_config_entry("memory.enable_memory_arena_shrinkage", "cpu:0")
+            try:
+                config = ort.OrtArenaCfg({"arena_extend_strategy": 1})  # as much as asked
+                ort.create_and_register_allocator(memory, config)
+            except Exception as exc:  # ONNX Runtime raises its own Fail, a RuntimeError
+                log.warning("bands of rows run without a shared arena: %s", exc)
+                _arena_failed = True
+                return False
+            shrink = ort.RunOptions()
+            shrink.add_run_config_entry("memory.enable_memory_arena_shrinkage", "cpu:0")
+            _shrink = shrink
+        return not _arena_failed
 
 
 class RowsEngine:
@@ -842,23 +853,24 @@ def _conv_transpose_maker(step: _Step, x: _Rows) -> tuple[_Rows, _Make]:
     firsts = [max(0, -(-(o0 + top - kh + 1) // sh)) for o0, _ in bands]
     lowest = _suffix_min(firsts)
     bias = np.zeros(a["channels"], np.float32) if a["bias"] is None else a["bias"]
-    columns = [  # per column phase with outputs: its first one, the input columns it reads
-        (rc, first, q_first - taps + 1 + max(0, taps - 1 - q_first), width + min(0, past))
-        for rc, first, q_first, taps, past in _phase_columns(a)
-        if width + past - q_first > 0
-    ]
-
-    bands_in, phases_out = _Scratch(), _Scratch()
+    # Per column phase with outputs: its first one, the input columns it reads, and whether
+    # it runs (one with no kernel column or no input column, only padding, is the bias).
+    columns = []
+    for rc, first, q_first, taps, past in _phase_columns(a):
+        start, end = q_first - taps + 1 + max(0, taps - 1 - q_first), width + min(0, past)
+        if width + past - q_first > 0:
+            columns.append((rc, first, start, end, taps > 0 and end > start))
+    bands_in, sides_in, phases_out = _Scratch(), _Scratch(), _Scratch()
 
     def make(k: int, free: bool) -> np.ndarray:
         o0, o1 = bands[k]
         y = np.empty((a["channels"], o1 - o0, out_w), np.float32)
-        for r in range(sh):
-            first = o0 + (r - top - o0) % sh
-            if first >= o1:
-                continue
+        # (phase, its first output row, its kernel rows): those with no row in this band skip
+        phases = [(r, o0 + (r - top - o0) % sh, len(range(r, kh, sh))) for r in range(sh)]
+        phases = [phase for phase in phases if phase[1] < o1]
+        runs = [(r, rc) for r, _, taps in phases if taps for rc, *_, run in columns if run]
+        for r, first, taps in phases:
             rows = slice(first - o0, None, sh)
-            taps = len(range(r, kh, sh))
             if taps == 0:  # no kernel row lands here: the bias alone
                 y[:, rows] = bias[:, None, None]
                 continue
@@ -869,16 +881,18 @@ def _conv_transpose_maker(step: _Step, x: _Rows) -> tuple[_Rows, _Make]:
             band = x.band(index, scratch=bands_in)
             if inside is not None:
                 band[:, ~inside] = 0
-            for rc, c_first, start, end in columns:
-                session = step.phases.get((r, rc))
+            for rc, c_first, start, end, run in columns:
                 target = y[:, rows, c_first::sw]
-                if session is None:
+                if not run:
                     target[...] = bias[:, None, None]
-                else:
-                    part = np.ascontiguousarray(band[:, :, start:end])
-                    target[...] = _run_into(
-                        session, part, phases_out.take(*target.shape), k + 1 == len(bands)
-                    )
+                    continue
+                part = band
+                if (start, end) != (0, width):
+                    part = sides_in.take(band.shape[0], band.shape[1], end - start)
+                    np.copyto(part, band[:, :, start:end])
+                last = k + 1 == len(bands) and (r, rc) == runs[-1]
+                out = phases_out.take(*target.shape)
+                target[...] = _run_into(step.phases[r, rc], part, out, last)
         if free and k + 1 < len(bands):
             x.free_below(lowest[k + 1])
         return _then(step, y)

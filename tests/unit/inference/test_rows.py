@@ -186,6 +186,7 @@ def test_wide_convolutions_run_as_one_product_and_shifted_sums(tmp_path: Path) -
         ([5, 1], [1, 3], [2, 0, 2, 0], [0, 0], 2),  # a stride past the kernel: bias columns
         ([3, 3], [1, 1], [0, 0, 0, 0], [0, 0], 1),
         ([3, 5], [2, 3], [2, 4, 0, 1], [1, 0], 2),
+        ([3, 3], [2, 2], [0, 2, 0, 0], [0, 1], 1),  # 1 px wide: a phase reads padding only
     ],
 )
 def test_transposed_convolutions_run_as_sub_pixel_phases(
@@ -211,8 +212,27 @@ def test_transposed_convolutions_run_as_sub_pixel_phases(
     inits = [_weights("w", 4, 6 // group, *kernel), _weights("b", 6)]
     path = _model([node], inits, tmp_path / "transposed.onnx", channels=4)
     engine = RowsEngine(path)
-    for height, width in [(13, 9), (5, 16)]:
-        assert_same(path, images(1, height, width, channels=4), engine)
+    for height, width in [(13, 9), (5, 16), (3, 2), (3, 1)]:
+        if (width - 1) * strides[1] + kernel[1] - pads[1] - pads[3] + output_padding[1] > 0:
+            assert_same(path, images(1, height, width, channels=4), engine)
+
+
+def test_rows_run_without_the_shared_arena_where_it_cannot_be_made(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Another CPU arena registered in the process first: the sessions allocate on their own."""
+    import onnxruntime as ort
+
+    def taken(*args: object) -> None:
+        raise RuntimeError("an allocator for this device is already registered")
+
+    monkeypatch.setattr(ort, "create_and_register_allocator", taken)
+    monkeypatch.setattr(rows, "_shrink", None)
+    monkeypatch.setattr(rows, "_arena_failed", False)
+    path = exported("cyclegan", tmp_path)
+    assert_same(path, images(1, 40, 36))
+    assert rows._arena_failed and rows._shrink is None
+    assert "without a shared arena" in caplog.text
 
 
 def test_pads_before_a_transposed_convolution_are_refused(tmp_path: Path) -> None:
