@@ -217,6 +217,21 @@ def test_transposed_convolutions_run_as_sub_pixel_phases(
             assert_same(path, images(1, height, width, channels=4), engine)
 
 
+def test_two_threads_share_one_engine_and_its_arena(tmp_path: Path) -> None:
+    """Workers in one process run the same engine at once: each run has its own buffers,
+    and one run emptying the shared arena after a step leaves the other's blocks alone."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    path = exported("cyclegan", tmp_path)
+    engine = RowsEngine(path)
+    inputs = [images(1, 48 + 4 * i, 40) for i in range(6)]
+    want = [OnnxEngine(path).run(x) for x in inputs]
+    with ThreadPoolExecutor(2) as pool:
+        got = list(pool.map(engine.run, inputs))
+    for g, w in zip(got, want, strict=True):
+        np.testing.assert_allclose(g, w, atol=1e-4 * max(float(np.abs(w).max()), 1.0))
+
+
 def test_rows_run_without_the_shared_arena_where_it_cannot_be_made(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
