@@ -857,7 +857,7 @@ def _conv_transpose_maker(step: _Step, x: _Rows) -> tuple[_Rows, _Make]:
     # it runs (one with no kernel column or no input column, only padding, is the bias).
     columns = []
     for rc, first, q_first, taps, past in _phase_columns(a):
-        start, end = q_first - taps + 1 + max(0, taps - 1 - q_first), width + min(0, past)
+        start, end = max(0, q_first - taps + 1), width + min(0, past)
         if width + past - q_first > 0:
             columns.append((rc, first, start, end, taps > 0 and end > start))
     bands_in, sides_in, phases_out = _Scratch(), _Scratch(), _Scratch()
@@ -902,7 +902,7 @@ def _conv_transpose_maker(step: _Step, x: _Rows) -> tuple[_Rows, _Make]:
 
 def _run_into(session: Any, band: np.ndarray, out: np.ndarray, last: bool) -> np.ndarray:
     """``session`` run on ``band`` (C, h, w), its output written into ``out``; ``last``: the
-    step's last band, after which the arena is emptied."""
+    step's last run, after which the shared arena is emptied."""
     binding = session.io_binding()
     binding.bind_cpu_input("x", band[None])
     binding.bind_output("y", "cpu", 0, np.float32, (1, *out.shape), out.ctypes.data)
