@@ -806,13 +806,14 @@ def _conv_maker(step: _Step, x: _Rows) -> tuple[_Rows, _Make]:
             band = x.band(index, sides[0], sides[1], a["mode"], bands_in)
             if inside is not None:
                 band[:, ~inside] = 0
+            target = y[:, o0 - c0 : o1 - c0]
             if shift_add:
-                _shift_add(band, a, products, y[:, o0 - c0 : o1 - c0])
-            elif whole:
-                _run_into(step.session, band, y, k + 1 == len(bands))
+                _shift_add(band, a, products, target)
             else:
-                part = outputs.take(a["channels"], o1 - o0, out_w)
-                y[:, o0 - c0 : o1 - c0] = _run_into(step.session, band, part, k + 1 == len(bands))
+                part = y if whole else outputs.take(*target.shape)
+                _run_into(step.session, band, part, k + 1 == len(bands))
+                if not whole:
+                    target[...] = part
             if free and k + 1 < len(bands):
                 x.free_below(lowest[k + 1])
         return _then(step, y)
