@@ -5,7 +5,7 @@
 ``onnxruntime/cpu/int8``      static QDQ quantisation, calibrated on photos (VNNI/AMX-INT8)
 ``onnxruntime/cuda/fp32``     where ``onnxruntime-gpu`` sees a CUDA device
 ``openvino/cpu/fp32|bf16``    bf16 on CPUs with AMX: ~10× ONNX Runtime fp32 on generators;
-                              fp32 on CPUs without bf16 hardware: 1.1-1.8× at serving sizes
+                              fp32 elsewhere: 1.1-1.8× ONNX Runtime at serving sizes
 ``torch/cuda/fp16|bf16|fp32`` where PyTorch sees a CUDA GPU and ``onnxruntime-gpu`` is absent
 ``torch/cpu/fp32|bf16``       only when asked (tests, comparisons)
 ============================  ===========================================================
@@ -13,8 +13,8 @@
 :func:`choose` decides from the hardware (:mod:`pixserve.core.hardware`): a GPU, then AMX
 (OpenVINO bf16), else OpenVINO fp32 (ONNX Runtime fp32 without OpenVINO). Where the flags
 do not decide (AVX512-BF16 without AMX: native bf16 dot products, but no matrix units), it
-says so and the caller measures both (:func:`faster`). Variants below fp32 are checked
-against fp32 before use (:class:`~pixserve.inference.cache.EngineCache`).
+says so and the caller times OpenVINO fp32 and bf16 on the model (:func:`faster`). Variants
+below fp32 are checked against fp32 before use (:class:`~pixserve.inference.cache.EngineCache`).
 """
 
 from __future__ import annotations
@@ -96,21 +96,25 @@ def choose(
     if torch_engine.cuda_available() if torch_cuda is None else torch_cuda:
         spec = EngineSpec(Runtime.TORCH, Device.CUDA, Precision.FP16)
         return Choice(spec, "a CUDA device, seen by PyTorch (onnxruntime-gpu is not installed)")
-    bf16 = EngineSpec(Runtime.OPENVINO, precision=Precision.BF16)
+    fp32 = EngineSpec(Runtime.OPENVINO)
+    bf16 = fp32.with_precision(Precision.BF16)
     if cpu.amx and openvino:
         return Choice(bf16, "the CPU has AMX (bf16 matrix units): OpenVINO bf16")
+    # OpenVINO fp32 over ONNX Runtime fp32: measured on an AVX2-only EPYC, 1.1-1.8x on
+    # generators and upscalers at the sizes jobs run at, and a third less memory on a 1024²
+    # photo; on AVX512-BF16 machines 1.2-1.3x at 512². Only tiny models (tens of ms) and
+    # thumbnail-sized inputs run faster on ONNX Runtime, so timing the two on small probes
+    # would pick the wrong one.
     if cpu.bf16 and openvino:
+        # Native bf16 dot products but no matrix units: 2.3x fp32 on an AMD Zen 4, 0.7x on
+        # an Intel Xeon whose AMX the hypervisor hides. Both OpenVINO, so probes decide.
         reason = "the CPU has AVX512-BF16 but no AMX: measured on the model"
-        return Choice(EngineSpec(), reason, undecided=(EngineSpec(), bf16))
+        return Choice(fp32, reason, undecided=(fp32, bf16))
     if cpu.amx or cpu.bf16:
         return Choice(EngineSpec(), "bf16 hardware, but OpenVINO is not installed: fp32")
     if openvino:
-        # Measured on an AVX2-only EPYC: 1.1-1.8x ONNX Runtime fp32 on generators and
-        # upscalers at the sizes jobs run at, and a third less memory on a 1024² photo.
-        # Only tiny models (tens of ms) and thumbnail-sized inputs run faster on ONNX
-        # Runtime, so a timing on small probes would pick the wrong one.
         reason = "no bf16 hardware: OpenVINO fp32, faster than ONNX Runtime at serving sizes"
-        return Choice(EngineSpec(Runtime.OPENVINO), reason)
+        return Choice(fp32, reason)
     return Choice(EngineSpec(), "no bf16 hardware and no OpenVINO: ONNX Runtime fp32")
 
 
