@@ -326,14 +326,17 @@ class EngineCache:
         spec = EngineSpec.parse(policy.engine)
         if spec.runtime is Runtime.TORCH and "/" not in policy.engine and torch_cuda():
             spec = replace(spec, device=Device.CUDA)  # "torch" on a GPU machine: the GPU
-        if policy.engine.count("/") < 2:  # no precision named: the best the runtime has here
-            if spec.runtime is Runtime.OPENVINO and this_cpu().bf16:
-                spec = spec.with_precision(Precision.BF16)
-            elif spec.runtime is Runtime.TORCH and spec.device is Device.CUDA:
-                spec = spec.with_precision(Precision.FP16)
+        reason = f"engine {policy.engine!r} asked for"
         if precision is not None:
-            spec = spec.with_precision(precision)
-        return [spec], f"engine {policy.engine!r} asked for"
+            return [spec.with_precision(precision)], reason
+        if policy.engine.count("/") < 2:  # no precision named: the best the runtime has here
+            cpu = this_cpu()
+            if spec.runtime is Runtime.OPENVINO and cpu.bf16:
+                bf16 = spec.with_precision(Precision.BF16)
+                return ([bf16] if cpu.amx else [spec, bf16]), reason  # without AMX: timed
+            if spec.runtime is Runtime.TORCH and spec.device is Device.CUDA:
+                spec = spec.with_precision(Precision.FP16)
+        return [spec], reason
 
     def _psnr(self, path: Path, engine: Engine, probes: Probes, span: float) -> float:
         """PSNR (dB) of ``engine`` against ONNX Runtime fp32 on the probes; the worst

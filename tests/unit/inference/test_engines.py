@@ -429,6 +429,24 @@ def test_undecided_flags_time_both_engines(monkeypatch: pytest.MonkeyPatch, mode
     assert decision.spec in (OPENVINO_FP32, OPENVINO_BF16)
 
 
+@pytest.mark.parametrize(
+    ("cpu", "tried"),
+    [
+        (SAPPHIRE_RAPIDS, [OPENVINO_BF16]),
+        (HIDDEN_AMX, [OPENVINO_FP32, OPENVINO_BF16]),
+        (EPYC, [OPENVINO_FP32]),
+    ],
+)
+def test_openvino_without_a_precision_takes_the_best_this_cpu_has(
+    monkeypatch: pytest.MonkeyPatch, model: Path, cpu: Cpu, tried: list[EngineSpec]
+) -> None:
+    use_cpu(monkeypatch, cpu)
+    cache = EngineCache(policy=EnginePolicy("openvino", "auto"))
+    _, decision = cache.resolve(model, probes, 2.0)
+    assert decision.spec in tried
+    assert ("was the faster" in decision.reason) == (len(tried) > 1)
+
+
 def test_bf16_asked_for_on_an_avx2_cpu_runs_fp32_and_says_why(
     monkeypatch: pytest.MonkeyPatch, model: Path
 ) -> None:
