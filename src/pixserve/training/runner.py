@@ -58,7 +58,8 @@ def _train_on(
     echo: Callable[[str], None],
 ) -> LoopResult:
     seed_everything(config.loop.seed)
-    precision = resolve_precision(config.loop.precision, cluster.device)
+    # Timed where the flags do not decide: every process trains as rank 0 measured.
+    precision = cluster.gather(resolve_precision(config.loop.precision, cluster.device))[0]
     if cluster.is_main:
         run.save_config(config)
     trainer = arch.trainer(config, cluster, precision)

@@ -9,7 +9,7 @@ import torch
 
 from pixserve.core.errors import InvalidRequest
 from pixserve.core.hardware import cpu_flags
-from pixserve.training.precision import autocast, resolve_precision
+from pixserve.training.precision import autocast, resolve_precision, time_conv_step
 
 CPU = torch.device("cpu")
 AVX2_EPYC = {"sse4_2", "avx", "avx2", "fma"}
@@ -24,13 +24,37 @@ def test_reads_the_flags_line(tmp_path: Path) -> None:
     assert cpu_flags(tmp_path / "missing") == set()
 
 
-@pytest.mark.parametrize(
-    ("flags", "expected"), [(AVX2_EPYC, "fp32"), (SAPPHIRE_RAPIDS, "bf16"), (ZEN4, "bf16")]
-)
+def untimed() -> tuple[float, float]:
+    raise AssertionError("the flags decide here: nothing is timed")
+
+
+@pytest.mark.parametrize(("flags", "expected"), [(AVX2_EPYC, "fp32"), (SAPPHIRE_RAPIDS, "bf16")])
 def test_auto_takes_bf16_only_where_it_is_native(flags: set[str], expected: str) -> None:
-    chosen = resolve_precision("auto", CPU, flags)
+    chosen = resolve_precision("auto", CPU, flags, probe=untimed)
     assert chosen.name == expected
     assert chosen.reason.startswith("auto: CPU has")
+
+
+@pytest.mark.parametrize(
+    ("fp32_ms", "bf16_ms", "expected"), [(30.0, 20.0, "bf16"), (21.6, 28.8, "fp32")]
+)
+def test_avx512_bf16_without_amx_is_timed(fp32_ms: float, bf16_ms: float, expected: str) -> None:
+    """A Zen 4 trains faster in bf16; an Intel Xeon whose AMX is hidden, in fp32."""
+    chosen = resolve_precision("auto", CPU, ZEN4, probe=lambda: (fp32_ms, bf16_ms))
+    assert chosen.name == expected
+    assert f"{bf16_ms:.1f} ms in bf16, {fp32_ms:.1f} ms in fp32" in chosen.reason
+    assert resolve_precision("bf16", CPU, ZEN4, probe=untimed).name == "bf16"  # asked: kept
+
+
+def test_the_probe_times_both_formats_on_this_cpu() -> None:
+    torch.manual_seed(7)
+    expected = torch.rand(3)
+    torch.manual_seed(7)
+    time_conv_step.cache_clear()
+    fp32_ms, bf16_ms = time_conv_step()
+    assert torch.equal(torch.rand(3), expected)  # a seeded run is the same with or without it
+    assert fp32_ms > 0 and bf16_ms > 0
+    assert time_conv_step() == (fp32_ms, bf16_ms)  # once per process
 
 
 def test_an_explicit_choice_is_kept_and_warned_about() -> None:
