@@ -313,7 +313,7 @@ class EngineCache:
             os.replace(part, file)
 
     def _candidates(self, policy: EnginePolicy) -> tuple[list[EngineSpec], str]:
-        """The specs to try in order, from a policy, and the reason for the first."""
+        """The specs a policy tries (several are timed and the fastest tried first), and why."""
         precision = None if policy.precision == "auto" else Precision(policy.precision)
         if policy.engine == "auto":
             choice = engines.choose(this_cpu())

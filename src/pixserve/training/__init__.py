@@ -11,7 +11,7 @@ module              holds                                                       
 ``loop``            the loop: epochs, schedule, logs, samples, checkpoints,     yes
                     exact resume
 ``pix2pix`` …       the trainers; ``registry.TRAINERS`` lists them              yes
-``precision``       bf16 where the hardware does it natively, else fp32         yes
+``precision``       bf16 where the hardware makes it faster, else fp32          yes
 ``distributed``     one device, or one process per device under ``torchrun``    yes
 ``bench``           ``pixserve bench train``                                    yes
 ==================  ==========================================================  =====

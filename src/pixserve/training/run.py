@@ -65,6 +65,8 @@ class LoopConfig:
     samples: int = 4
     workers: int = 0
     precision: str = "auto"
+    #: What ``precision`` came to at the run's last start; a resumed ``auto`` keeps it.
+    chosen_precision: str = ""
     device: str = "auto"
 
 

@@ -10,7 +10,7 @@ import torch
 from pixserve.core.errors import InvalidRequest
 from pixserve.training.distributed import Cluster, join
 from pixserve.training.loop import Loop, LoopResult, seed_everything
-from pixserve.training.precision import resolve_precision
+from pixserve.training.precision import Precision, native_bf16, resolve_precision
 from pixserve.training.registry import TRAINERS, Architecture
 from pixserve.training.run import RunConfig, RunFolder
 
@@ -58,8 +58,8 @@ def _train_on(
     echo: Callable[[str], None],
 ) -> LoopResult:
     seed_everything(config.loop.seed)
-    # Timed where the flags do not decide: every process trains as rank 0 measured.
-    precision = cluster.gather(resolve_precision(config.loop.precision, cluster.device))[0]
+    precision = _precision(config, cluster, resumed=session.resume)
+    config.loop.chosen_precision = precision.name
     if cluster.is_main:
         run.save_config(config)
     trainer = arch.trainer(config, cluster, precision)
@@ -70,3 +70,15 @@ def _train_on(
     say(f"{config.arch}: {where}{procs}; precision {precision.name} ({precision.reason})")
     loop = Loop(trainer, run, progress=session.progress, stop_after=session.stop_after, echo=say)
     return loop.run(resume=session.resume)
+
+
+def _precision(config: RunConfig, cluster: Cluster, *, resumed: bool) -> Precision:
+    """The run's format. ``auto`` may be timed (AVX512-BF16 without AMX), and a timing
+    near the line could flip between two starts: a resumed run keeps what its start chose,
+    unless that was bf16 and this device has none. Every process trains as rank 0 chose."""
+    chosen = config.loop.chosen_precision
+    if config.loop.precision == "auto" and resumed and chosen in ("fp32", "bf16"):
+        native, evidence = native_bf16(cluster.device)
+        if chosen == "fp32" or native:
+            return Precision(chosen, f"auto, as the run chose at its start; {evidence}")
+    return cluster.gather(resolve_precision(config.loop.precision, cluster.device))[0]

@@ -54,6 +54,10 @@ def test_two_epochs_equal_one_plus_a_resumed_one(data: Path, tmp_path: Path, pre
     assert f"continue with --resume {tmp_path / 'split'}" in out
     resumed = train("--resume", str(tmp_path / "split"))
     assert "resuming" in resumed and "at epoch 2" in resumed
+    chosen = RunFolder(tmp_path / "split").load_config().loop.chosen_precision
+    assert chosen in ("fp32", "bf16")
+    if precision == "auto":  # not timed again: a timing near the line could flip
+        assert f"precision {chosen} (auto, as the run chose at its start" in resumed
     for net in ("G", "D"):  # dropout masks, BatchNorm statistics and Adam state all carried
         assert_same(weights(tmp_path / "whole", net), weights(tmp_path / "split", net))
     whole = (tmp_path / "whole" / "losses.csv").read_text().splitlines()

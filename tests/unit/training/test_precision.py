@@ -9,7 +9,10 @@ import torch
 
 from pixserve.core.errors import InvalidRequest
 from pixserve.core.hardware import cpu_flags
-from pixserve.training.precision import autocast, resolve_precision, time_conv_step
+from pixserve.training import runner
+from pixserve.training.distributed import Cluster
+from pixserve.training.precision import Precision, autocast, resolve_precision, time_conv_step
+from pixserve.training.run import DataConfig, LoopConfig, RunConfig
 
 CPU = torch.device("cpu")
 AVX2_EPYC = {"sse4_2", "avx", "avx2", "fma"}
@@ -36,7 +39,8 @@ def test_auto_takes_bf16_only_where_it_is_native(flags: set[str], expected: str)
 
 
 @pytest.mark.parametrize(
-    ("fp32_ms", "bf16_ms", "expected"), [(30.0, 20.0, "bf16"), (21.6, 28.8, "fp32")]
+    ("fp32_ms", "bf16_ms", "expected"),
+    [(30.0, 20.0, "bf16"), (21.6, 28.8, "fp32"), (20.0, 19.0, "fp32")],  # the last: too close
 )
 def test_avx512_bf16_without_amx_is_timed(fp32_ms: float, bf16_ms: float, expected: str) -> None:
     """A Zen 4 trains faster in bf16; an Intel Xeon whose AMX is hidden, in fp32."""
@@ -71,3 +75,20 @@ def test_autocast_runs_in_the_chosen_format(name: str) -> None:
     with autocast(CPU, resolve_precision(name, CPU, SAPPHIRE_RAPIDS)):
         out = layer(torch.randn(1, 3, 8, 8))
     assert out.dtype == (torch.bfloat16 if name == "bf16" else torch.float32)
+
+
+@pytest.mark.parametrize(
+    ("chosen", "native", "expected"),
+    [("bf16", True, "bf16"), ("bf16", False, "fp32"), ("fp32", True, "fp32")],
+)
+def test_a_resumed_auto_run_keeps_its_start_s_choice_where_it_can(
+    monkeypatch: pytest.MonkeyPatch, chosen: str, native: bool, expected: str
+) -> None:
+    """A timing near the line must not flip a run's format between its starts; bf16
+    chosen on a machine that had it is dropped on one that does not."""
+    monkeypatch.setattr(runner, "native_bf16", lambda device: (native, "flags"))
+    monkeypatch.setattr(runner, "resolve_precision", lambda name, device: Precision("fp32", "x"))
+    config = RunConfig("pix2pix", LoopConfig(chosen_precision=chosen), DataConfig("data"), {})
+    cluster = Cluster(CPU)
+    assert runner._precision(config, cluster, resumed=True).name == expected
+    assert runner._precision(config, cluster, resumed=False).name == "fp32"  # a new run: decided
