@@ -430,18 +430,26 @@ def test_undecided_flags_time_both_engines(monkeypatch: pytest.MonkeyPatch, mode
 
 
 @pytest.mark.parametrize(
-    ("cpu", "tried"),
+    ("engine", "precision", "cpu", "tried"),
     [
-        (SAPPHIRE_RAPIDS, [OPENVINO_BF16]),
-        (HIDDEN_AMX, [OPENVINO_FP32, OPENVINO_BF16]),
-        (EPYC, [OPENVINO_FP32]),
+        ("openvino", "auto", SAPPHIRE_RAPIDS, [OPENVINO_BF16]),
+        ("openvino", "auto", HIDDEN_AMX, [OPENVINO_FP32, OPENVINO_BF16]),
+        ("openvino/cpu", "auto", HIDDEN_AMX, [OPENVINO_FP32, OPENVINO_BF16]),
+        ("openvino", "auto", EPYC, [OPENVINO_FP32]),
+        ("openvino", "fp32", HIDDEN_AMX, [OPENVINO_FP32]),  # a precision named: not timed
+        ("openvino/cpu/bf16", "auto", HIDDEN_AMX, [OPENVINO_BF16]),
     ],
 )
 def test_openvino_without_a_precision_takes_the_best_this_cpu_has(
-    monkeypatch: pytest.MonkeyPatch, model: Path, cpu: Cpu, tried: list[EngineSpec]
+    monkeypatch: pytest.MonkeyPatch,
+    model: Path,
+    engine: str,
+    precision: str,
+    cpu: Cpu,
+    tried: list[EngineSpec],
 ) -> None:
     use_cpu(monkeypatch, cpu)
-    cache = EngineCache(policy=EnginePolicy("openvino", "auto"))
+    cache = EngineCache(policy=EnginePolicy(engine, precision))
     _, decision = cache.resolve(model, probes, 2.0)
     assert decision.spec in tried
     assert ("was the faster" in decision.reason) == (len(tried) > 1)
