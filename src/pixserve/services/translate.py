@@ -2,7 +2,7 @@
 
 ``POST /v1/translate`` queues the image through :meth:`JobService.submit` (so every intake
 check of ``POST /v1/jobs`` applies, and a crash loses nothing), then asks :meth:`finished`
-every fraction of a second until the job is done or the caller's deadline passes. The web
+whenever the job may be over, until it is or the caller's deadline passes. The web
 process never runs a model: workers do, wherever they are.
 """
 
@@ -16,9 +16,6 @@ from pixserve.core.settings import Settings
 from pixserve.domain.job import JobStatus
 from pixserve.services.jobs import JobService, Result, Submission
 from pixserve.services.views import JobView
-
-#: How often a waiting call looks at its job (one cheap read each time).
-POLL_SECONDS = 0.25
 
 
 @dataclass(frozen=True)

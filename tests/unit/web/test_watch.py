@@ -1,6 +1,7 @@
 import asyncio
 import json
 import threading
+import time
 
 import pytest
 from fastapi.testclient import TestClient
@@ -155,6 +156,37 @@ def test_events_of_a_deleted_job_end_with_an_error(client, small_jpeg):
     lines = _stream_lines(client, job_id, then=lambda: client.delete(f"/v1/jobs/{job_id}"))
     text = "\n".join(lines)
     assert "event: error" in text and '"job_not_found"' in text
+
+
+def test_translate_is_woken_by_the_hub_not_by_its_own_reads(
+    client, jobs, blobs, renderer, settings, small_jpeg, monkeypatch
+):
+    """A waiting translate call hears of its job's end through the hub: with its own reads
+    an hour apart it still answers as soon as the job is done, and leaves no watcher."""
+    monkeypatch.setattr("pixserve.web.routes.translate.FALLBACK_SECONDS", 3600.0)
+    worker = Worker(jobs, blobs, renderer, settings)
+    stop = threading.Event()
+
+    def work() -> None:  # the job, once the call has queued it
+        while not stop.is_set() and not worker.run_once():
+            stop.wait(0.02)
+
+    runner = threading.Thread(target=work, daemon=True)
+    runner.start()
+    try:
+        started = time.monotonic()
+        response = client.post(
+            "/v1/translate?wait=30",
+            files={"file": ("x.jpg", small_jpeg, "image/jpeg")},
+            data={"style": "invert"},
+        )
+        waited = time.monotonic() - started
+    finally:
+        stop.set()
+        runner.join()
+    assert response.status_code == 200 and response.headers["content-type"] == "image/jpeg"
+    assert waited < 25  # without the hub: at the end of the wait, 30 s
+    assert client.app.state.watch_hub.watched == 0
 
 
 def _stream_lines(client: TestClient, job_id: str, *, then) -> list[str]:

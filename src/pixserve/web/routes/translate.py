@@ -1,9 +1,14 @@
 """``POST /v1/translate``: one call for one image, any style, durable underneath.
 
 The image becomes a job exactly as through ``POST /v1/jobs``; the call then waits for it
-without holding a thread (an asyncio sleep between cheap reads of the job) and answers with
-the image, the job's error, or — when the deadline passes first — 202 and the job, which
-goes on and can be watched like any other.
+without holding a thread and answers with the image, the job's error, or — when the
+deadline passes first — 202 and the job, which goes on and can be watched like any other.
+
+The wait follows the job through the process's :class:`~pixserve.web.watch.WatchHub`, as an
+event stream does: one read per tick for every waiting call, and a job a worker ends is seen
+within :data:`~pixserve.web.watch.MOVED_TICK_GAP` where the store tells of its moves (workers
+in this process; PostgreSQL). A call also reads its job every :data:`FALLBACK_SECONDS`.
+Before, each call read its job every 0.25 s and answered up to that late.
 """
 
 from __future__ import annotations
@@ -16,17 +21,22 @@ from fastapi import APIRouter, Depends, File, Form, Header, Query, Request, Resp
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from pixserve.services.translate import POLL_SECONDS, status_for_code
+from pixserve.services.translate import status_for_code
+from pixserve.services.views import JobView
 from pixserve.web.bots import BOT_CHECK, BOT_CHECK_RESPONSE
 from pixserve.web.context import AppContext, get_context
 from pixserve.web.errors import error_response
 from pixserve.web.pages import language_of
 from pixserve.web.routes.uploads import read_submission
 from pixserve.web.schemas import ErrorBody, JobOut
+from pixserve.web.watch import Watcher, hub_of
 
 log = logging.getLogger(__name__)
 
 router = APIRouter(tags=["translate"])
+
+#: A waiting call reads its job at least this often, whatever the hub hears.
+FALLBACK_SECONDS = 1.0
 
 _IMAGE: dict[str, object] = {"image/jpeg": {}, "image/png": {}, "image/webp": {}}
 
@@ -103,18 +113,23 @@ async def translate(
     deadline = time.monotonic() + ctx.translate.wait_seconds(
         wait if wait is not None else wait_query
     )
-    while True:
-        finished = await run_in_threadpool(ctx.translate.finished, view.id)
-        if finished is not None:
-            break
-        left = deadline - time.monotonic()
-        if left <= 0:
-            return await _accepted(request, ctx, view.id, webhook_url)
-        await asyncio.sleep(min(POLL_SECONDS, left))
-        if await request.is_disconnected():
-            # The job goes on (it is durable); nobody is left to tell.
-            log.info("translate: client left while job %s ran", view.id)
-            return Response(status_code=204)
+    hub = hub_of(request.app)
+    watcher = hub.subscribe(view.id)
+    try:
+        while True:
+            finished = await run_in_threadpool(ctx.translate.finished, view.id)
+            if finished is not None:
+                break
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return await _accepted(request, ctx, view.id, webhook_url)
+            await _over(watcher, min(FALLBACK_SECONDS, left))
+            if await request.is_disconnected():
+                # The job goes on (it is durable); nobody is left to tell.
+                log.info("translate: client left while job %s ran", view.id)
+                return Response(status_code=204)
+    finally:
+        hub.unsubscribe(watcher)
     lang_out = language_of(request)
     if finished.result is None:
         body = JobOut.of(finished.view, lang_out)
@@ -130,6 +145,20 @@ async def translate(
             "X-Job-Id": view.id,  # to watch, or delete, the job it was
         },
     )
+
+
+async def _over(watcher: Watcher, seconds: float) -> None:
+    """Return once the hub says the job is over (finished, gone, or unreadable) or after
+    ``seconds``; the views of a job still running only say so."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + seconds
+    while (left := end - loop.time()) > 0:
+        try:
+            update = await asyncio.wait_for(watcher.queue.get(), left)
+        except TimeoutError:
+            return
+        if not isinstance(update, JobView) or update.status.is_terminal:
+            return
 
 
 async def _accepted(
