@@ -10,7 +10,7 @@ from pixserve.core.errors import JobNotFound, Unavailable
 from pixserve.domain import JobStatus
 from pixserve.services import Submission
 from pixserve.web import AppContext, create_app
-from pixserve.web.watch import WatchHub
+from pixserve.web.watch import WatchHub, hub_of
 from pixserve.worker import Worker
 
 
@@ -158,35 +158,51 @@ def test_events_of_a_deleted_job_end_with_an_error(client, small_jpeg):
     assert "event: error" in text and '"job_not_found"' in text
 
 
-def test_translate_is_woken_by_the_hub_not_by_its_own_reads(
-    client, jobs, blobs, renderer, settings, small_jpeg, monkeypatch
+def test_translate_is_woken_by_the_worker_s_move_not_by_reads(
+    service, translator, catalog, settings, jobs, blobs, renderer, small_jpeg, monkeypatch
 ):
-    """A waiting translate call hears of its job's end through the hub: with its own reads
-    an hour apart it still answers as soon as the job is done, and leaves no watcher."""
+    """A waiting translate call hears of its job's end from the worker's move: with its own
+    reads and the hub's full ticks an hour apart it still answers as soon as the job is
+    done, and leaves no watcher, whether it waited or not."""
     monkeypatch.setattr("pixserve.web.routes.translate.FALLBACK_SECONDS", 3600.0)
+    slow = settings.model_copy(update={"event_poll_seconds": 3600.0})
+    ctx = AppContext(
+        settings=slow,
+        jobs=service,
+        translate=translator,
+        catalog=catalog,
+        watch_moves=jobs.watch_moves,
+    )
     worker = Worker(jobs, blobs, renderer, settings)
-    stop = threading.Event()
+    with TestClient(create_app(ctx), raise_server_exceptions=False) as client:
+        stop = threading.Event()
 
-    def work() -> None:  # the job, once the call has queued it
-        while not stop.is_set() and not worker.run_once():
-            stop.wait(0.02)
+        def work() -> None:  # the job, once the call waits on it through the hub
+            while not stop.is_set() and not (hub_of(client.app).watched and worker.run_once()):
+                stop.wait(0.02)
 
-    runner = threading.Thread(target=work, daemon=True)
-    runner.start()
-    try:
-        started = time.monotonic()
-        response = client.post(
-            "/v1/translate?wait=30",
+        runner = threading.Thread(target=work, daemon=True)
+        runner.start()
+        try:
+            started = time.monotonic()
+            response = client.post(
+                "/v1/translate?wait=30",
+                files={"file": ("x.jpg", small_jpeg, "image/jpeg")},
+                data={"style": "invert"},
+            )
+            waited = time.monotonic() - started
+        finally:
+            stop.set()
+            runner.join()
+        assert response.status_code == 200 and response.headers["content-type"] == "image/jpeg"
+        assert waited < 25  # without the move: at the end of the wait, 30 s
+        assert hub_of(client.app).watched == 0
+        accepted = client.post(
+            "/v1/translate?wait=0",
             files={"file": ("x.jpg", small_jpeg, "image/jpeg")},
             data={"style": "invert"},
         )
-        waited = time.monotonic() - started
-    finally:
-        stop.set()
-        runner.join()
-    assert response.status_code == 200 and response.headers["content-type"] == "image/jpeg"
-    assert waited < 25  # without the hub: at the end of the wait, 30 s
-    assert client.app.state.watch_hub.watched == 0
+        assert accepted.status_code == 202 and hub_of(client.app).watched == 0
 
 
 def _stream_lines(client: TestClient, job_id: str, *, then) -> list[str]:

@@ -4,10 +4,11 @@ The image becomes a job exactly as through ``POST /v1/jobs``; the call then wait
 without holding a thread and answers with the image, the job's error, or — when the
 deadline passes first — 202 and the job, which goes on and can be watched like any other.
 
-The wait follows the job through the process's :class:`~pixserve.web.watch.WatchHub`, as an
-event stream does: one read per tick for every waiting call, and a job a worker ends is seen
-within :data:`~pixserve.web.watch.MOVED_TICK_GAP` where the store tells of its moves (workers
-in this process; PostgreSQL). A call also reads its job every :data:`FALLBACK_SECONDS`.
+A call that has to wait follows the job through the process's
+:class:`~pixserve.web.watch.WatchHub`, as an event stream does: one shared read per tick, and
+a job a worker ends is seen within :data:`~pixserve.web.watch.MOVED_TICK_GAP` where the store
+tells of its moves (workers in this process; PostgreSQL). A call also reads its job every
+:data:`FALLBACK_SECONDS`, and notices a client that hung up as often.
 Before, each call read its job every 0.25 s and answered up to that late.
 """
 
@@ -21,6 +22,7 @@ from fastapi import APIRouter, Depends, File, Form, Header, Query, Request, Resp
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+from pixserve.core.errors import PixserveError
 from pixserve.services.translate import status_for_code
 from pixserve.services.views import JobView
 from pixserve.web.bots import BOT_CHECK, BOT_CHECK_RESPONSE
@@ -29,7 +31,7 @@ from pixserve.web.errors import error_response
 from pixserve.web.pages import language_of
 from pixserve.web.routes.uploads import read_submission
 from pixserve.web.schemas import ErrorBody, JobOut
-from pixserve.web.watch import Watcher, hub_of
+from pixserve.web.watch import Update, Watcher, hub_of
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +116,7 @@ async def translate(
         wait if wait is not None else wait_query
     )
     hub = hub_of(request.app)
-    watcher = hub.subscribe(view.id)
+    watcher: Watcher | None = None
     try:
         while True:
             finished = await run_in_threadpool(ctx.translate.finished, view.id)
@@ -123,13 +125,20 @@ async def translate(
             left = deadline - time.monotonic()
             if left <= 0:
                 return await _accepted(request, ctx, view.id, webhook_url)
-            await _over(watcher, min(FALLBACK_SECONDS, left))
+            # Only now: a job done at once, or a call that does not wait, costs no hub read.
+            watcher = watcher or hub.subscribe(view.id)
+            if isinstance(await _over(watcher, min(FALLBACK_SECONDS, left)), PixserveError):
+                # The hub's read failed and it dropped its watchers: the next read says
+                # what is wrong, and a later subscription follows the job again.
+                hub.unsubscribe(watcher)
+                watcher = None
             if await request.is_disconnected():
                 # The job goes on (it is durable); nobody is left to tell.
                 log.info("translate: client left while job %s ran", view.id)
                 return Response(status_code=204)
     finally:
-        hub.unsubscribe(watcher)
+        if watcher is not None:
+            hub.unsubscribe(watcher)
     lang_out = language_of(request)
     if finished.result is None:
         body = JobOut.of(finished.view, lang_out)
@@ -147,18 +156,19 @@ async def translate(
     )
 
 
-async def _over(watcher: Watcher, seconds: float) -> None:
-    """Return once the hub says the job is over (finished, gone, or unreadable) or after
-    ``seconds``; the views of a job still running only say so."""
+async def _over(watcher: Watcher, seconds: float) -> Update | None:
+    """The hub's update once it says the job is over (finished, gone, or unreadable), or
+    None after ``seconds``; the views of a job still running only say so."""
     loop = asyncio.get_running_loop()
     end = loop.time() + seconds
     while (left := end - loop.time()) > 0:
         try:
             update = await asyncio.wait_for(watcher.queue.get(), left)
         except TimeoutError:
-            return
+            return None
         if not isinstance(update, JobView) or update.status.is_terminal:
-            return
+            return update
+    return None
 
 
 async def _accepted(
