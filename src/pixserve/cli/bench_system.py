@@ -167,18 +167,17 @@ def submit(server: Server, style: str, image: bytes) -> str:
         return str(json.load(answer)["id"])
 
 
-def translate(server: Server, style: str, image: bytes) -> bytes:
-    """The styled image as a client of ``POST /v1/translate`` receives it: answered once
-    the job is done (the server's watch hub wakes the call), with no polling interval in
-    the figure and no status calls beside the model. A job that outlasts the call's wait is
-    then followed by status calls."""
+def translate(server: Server, style: str, image: bytes) -> None:
+    """Return once ``POST /v1/translate`` has the styled image: answered once the job is
+    done (the server's watch hub wakes the call), with no polling interval in the figure
+    and no status calls beside the model. A job that outlasts the call's wait is then
+    followed by status calls."""
     with _post_photo(server, "/v1/translate", style, image, timeout=600) as answer:
         if answer.status == 200:
-            return bytes(answer.read())
+            answer.read()
+            return
         job = str(json.load(answer)["id"])  # 202: past the server's translate wait
     wait_done(server, job, poll=0.02)
-    with urllib.request.urlopen(f"{server.url}/v1/jobs/{job}/result", timeout=60) as answer:
-        return bytes(answer.read())
 
 
 def status(server: Server, job: str) -> dict[str, Any]:
