@@ -147,7 +147,7 @@ def test_events_follow_a_job_to_its_end_through_the_hub(
     assert client.app.state.watch_hub.watched == 0
 
 
-def test_events_of_a_deleted_job_end_with_an_error(client, small_jpeg):
+def test_events_of_a_deleted_job_end_canceled_or_not_found(client, small_jpeg):
     job_id = client.post(
         "/v1/jobs",
         files={"file": ("x.jpg", small_jpeg, "image/jpeg")},
